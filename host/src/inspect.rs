@@ -1,0 +1,1 @@
+//! `lowbit inspect`: what is in a model, layer by layer.
