@@ -1,0 +1,74 @@
+//! The application: find the image, check it, run it, report.
+
+use lowbit_image::{Image, crc32};
+
+use crate::{
+    counter::Counter,
+    exit::ExitStatus,
+    memory::{self, Buffers},
+    records, sys,
+    workload::Model,
+};
+
+/// Runs the image and returns how the run ended.
+pub fn run() -> ExitStatus {
+    records::boot(env!("LOWBIT_BOARD_NAME"), memory::MODE, Counter::KIND);
+    let image = match Image::parse(memory::image_region()) {
+        Ok(image) => image,
+        Err(error) => {
+            defmt::error!("lowbit.error image: {}", error);
+            return ExitStatus::BadModel;
+        }
+    };
+    let model = match Model::from_bytes(image.model) {
+        Ok(model) => model,
+        Err(error) => {
+            defmt::error!("lowbit.error model: {}", error);
+            return ExitStatus::BadModel;
+        }
+    };
+    let Buffers { arena, output } = match memory::buffers(model.output_len()) {
+        Ok(buffers) => buffers,
+        Err(shortfall) => {
+            defmt::error!(
+                "lowbit.error no room for the output: {=u32} bytes needed, {=u32} free",
+                shortfall.needed,
+                shortfall.available
+            );
+            return ExitStatus::ArenaTooSmall;
+        }
+    };
+    records::model(image.model.len(), model.input_len(), model.output_len(), model.arena_size(), arena.len());
+    if arena.len() < model.arena_size() {
+        defmt::error!(
+            "lowbit.error arena too small: model needs {=u32} bytes, board has {=u32}",
+            model.arena_size() as u32,
+            arena.len() as u32
+        );
+        return ExitStatus::ArenaTooSmall;
+    }
+    if image.input.len() != model.input_len() {
+        defmt::error!(
+            "lowbit.error input is {=u32} bytes, model expects {=u32}",
+            image.input.len() as u32,
+            model.input_len() as u32
+        );
+        return ExitStatus::BadInput;
+    }
+
+    let counter = Counter::start();
+    for index in 0..image.runs.max(1) {
+        let before = counter.now();
+        sys::inference_start();
+        let result = model.run(arena, image.input, output);
+        sys::inference_end();
+        let after = counter.now();
+        if let Err(error) = result {
+            defmt::error!("lowbit.error inference {=u32}: {}", index, error);
+            return ExitStatus::RunFailed;
+        }
+        records::run(index, Counter::delta(before, after), crc32(output));
+    }
+    records::output(output);
+    ExitStatus::Success
+}

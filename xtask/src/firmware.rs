@@ -1,0 +1,80 @@
+//! Building the board firmware (`firmware/app`, its own cargo workspace).
+
+use std::{
+    ffi::OsString,
+    fmt,
+    path::{Path, PathBuf},
+};
+
+use anyhow::{Context, Result, bail};
+
+use crate::{
+    board::{Board, BoardKind},
+    command::CargoCommand,
+};
+
+/// How the image reaches the device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// The runner writes the image into the board's image region.
+    Loaded,
+    /// The image file is built into the firmware.
+    Embedded {
+        /// The image to embed.
+        image: PathBuf,
+    },
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Mode::Loaded => "loaded",
+            Mode::Embedded { .. } => "embedded",
+        })
+    }
+}
+
+/// A built firmware ELF, copied out of cargo's target directory so that
+/// later builds for other boards do not overwrite it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElfPath(pub PathBuf);
+
+/// `firmware/app` under the repository root.
+pub fn firmware_dir(root: &Path) -> PathBuf {
+    root.join("firmware/app")
+}
+
+/// The firmware features for `board`: logging/exit backend plus the board's own.
+fn features(board: &Board, mode: &Mode) -> Result<Vec<String>> {
+    let backend = match board.kind {
+        BoardKind::Qemu => "semihosting",
+        BoardKind::Probe => "rtt",
+        BoardKind::Fpga => bail!("board {}: FPGA boards have no MCU firmware yet", board.name),
+    };
+    let mut features = vec![backend.to_string()];
+    if matches!(mode, Mode::Embedded { .. }) {
+        features.push("embedded".into());
+    }
+    features.extend(board.features.iter().cloned());
+    Ok(features)
+}
+
+/// Builds the release firmware for `board` in `mode`; returns the ELF's path.
+pub fn build_firmware(root: &Path, board: &Board, mode: &Mode) -> Result<ElfPath> {
+    let dir = firmware_dir(root);
+    let target = board.target.triple();
+    let mut env: Vec<(&'static str, OsString)> = vec![("LOWBIT_BOARD", board.file.clone().into())];
+    if let Mode::Embedded { image } = mode {
+        let image = std::path::absolute(image).context("resolving the image path")?;
+        env.push(("LOWBIT_IMAGE", image.into()));
+    }
+    let cargo = CargoCommand::BuildFirmware { dir: &dir, target, features: features(board, mode)?, env };
+    cargo.command().run().with_context(|| format!("building the firmware for {}", board.name))?;
+
+    let built = dir.join("target").join(target).join("release/lowbit-firmware");
+    let out_dir = dir.join("target/lowbit");
+    std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+    let elf = out_dir.join(format!("{}-{mode}.elf", board.name));
+    std::fs::copy(&built, &elf).with_context(|| format!("copying {} to {}", built.display(), elf.display()))?;
+    Ok(ElfPath(elf))
+}

@@ -1,0 +1,63 @@
+//! `cargo xtask test`: everything a change must pass, all failures reported together.
+//!
+//! 1. setup (targets, QEMU, Python venv) unless `--no-setup`;
+//! 2. `cargo test --workspace --exclude xtask` with `LOWBIT_PYTHON` and
+//!    `ORT_DYLIB_PATH` set, then `cargo test -p xtask` on its own (so that
+//!    xtask's dependency features never unify into the product crates'
+//!    test build), and the `lowbit-image` tests;
+//! 3. `cargo build -p lowbit-runtime` for thumbv6m, thumbv7em and riscv32imac;
+//! 4. the QEMU smoke run on every QEMU board, and build-only on probe boards.
+
+use std::{ffi::OsString, path::Path};
+
+use anyhow::Result;
+
+use crate::{
+    board::Target,
+    cli::{ModeArg, SetupStep, SmokeArgs, TestArgs},
+    command::CargoCommand,
+    pyenv::PythonEnv,
+    report::Outcomes,
+    setup, smoke,
+};
+
+/// The cross builds that prove the runtime stays `no_std`.
+const RUNTIME_TARGETS: [Target; 3] = [Target::Thumbv6m, Target::Thumbv7emHf, Target::Riscv32imac];
+
+/// Runs the test task.
+pub fn run(root: &Path, args: &TestArgs) -> Result<()> {
+    let mut outcomes = Outcomes::new(args.fail_fast);
+    if !args.no_setup {
+        setup::run_steps(root, &[SetupStep::Python, SetupStep::Targets, SetupStep::Qemu], &mut outcomes)?;
+    }
+    let python = PythonEnv::locate(root);
+    let mut env: Vec<(&'static str, OsString)> = vec![("LOWBIT_PYTHON", python.python.clone().into())];
+    if let Ok(Some(dylib)) = python.ort_dylib() {
+        env.push(("ORT_DYLIB_PATH", dylib.into()));
+    }
+    outcomes.step("cargo test --workspace --exclude xtask", || {
+        CargoCommand::Test { selection: vec!["--workspace", "--exclude", "xtask"], env: env.clone() }.command().run()
+    })?;
+    outcomes.step("cargo test -p xtask", || {
+        CargoCommand::Test { selection: vec!["-p", "xtask"], env: Vec::new() }.command().run()
+    })?;
+    outcomes.step("cargo test lowbit-image (firmware workspace)", || {
+        let manifest = root.join("firmware/app/image/Cargo.toml");
+        CargoCommand::TestManifest { manifest, features: "std" }.command().run()
+    })?;
+    for target in RUNTIME_TARGETS {
+        outcomes.step(format!("cargo build -p lowbit-runtime --target {target}"), || {
+            CargoCommand::CrossBuild { package: "lowbit-runtime", target: target.triple() }.command().run()
+        })?;
+    }
+    let smoke_args = |board: &str, build_only| SmokeArgs {
+        board: board.into(),
+        build_only,
+        timeout: 60,
+        mode: ModeArg::Loaded,
+        no_negative: false,
+    };
+    outcomes.step("smoke: every QEMU board", || smoke::run(root, &smoke_args("qemu", false)))?;
+    outcomes.step("smoke: probe boards, build only", || smoke::run(root, &smoke_args("probe", true)))?;
+    outcomes.finish()
+}
