@@ -1,0 +1,25 @@
+//! The `.lbm` binary model format (specified byte by byte in
+//! `docs/lbm-format.md`): header, tensor records, op records and weight
+//! packing. Each record's decoder and encoder live side by side.
+
+mod cursor;
+mod header;
+mod op;
+mod pack;
+mod tensor;
+
+pub(crate) use cursor::{f32_at, i32_at};
+#[cfg(feature = "std")]
+pub(crate) use header::{CRC_OFFSET, Layout, checksum};
+pub(crate) use header::{DATA_BLOB_ALIGN as BLOB_ALIGN, Header};
+pub use header::{FORMAT_VERSION, MAGIC};
+#[cfg(feature = "std")]
+pub(crate) use op::Blob;
+pub use op::OpKind;
+pub(crate) use op::{Affine, OpBody, OpRecord, Requant, Window};
+pub use pack::WeightFormat;
+pub(crate) use pack::WeightStream;
+#[cfg(feature = "std")]
+pub(crate) use pack::pack;
+pub use tensor::{MAX_DIM, MAX_RANK, Shape, TensorQuant};
+pub(crate) use tensor::{TENSOR_RECORD_LEN, TensorRecord};

@@ -1,0 +1,430 @@
+//! Op records: the kinds of op and their byte layout, decoder and encoder
+//! side by side.
+
+use super::cursor::Reader;
+use super::pack::WeightFormat;
+use core::fmt;
+
+/// The kind of an op record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OpKind {
+    /// 1d/2d convolution (groups, dilation, pads) with requantization.
+    Conv,
+    /// 1d/2d transposed convolution with requantization.
+    ConvTranspose,
+    /// Matrix × vector with requantization.
+    Dense,
+    /// Max pooling (ONNX `MaxPool`).
+    MaxPool,
+    /// Average pooling: window sum, requantized.
+    AvgPool,
+    /// Elementwise sum of two quantized tensors (ONNX Runtime's float path).
+    Add,
+    /// Elementwise 256-entry lookup table.
+    Lut,
+}
+
+impl OpKind {
+    /// The op's name as the report and error messages print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            OpKind::Conv => "Conv",
+            OpKind::ConvTranspose => "ConvTranspose",
+            OpKind::Dense => "Dense",
+            OpKind::MaxPool => "MaxPool",
+            OpKind::AvgPool => "AvgPool",
+            OpKind::Add => "Add",
+            OpKind::Lut => "Lut",
+        }
+    }
+
+    /// The kind byte of a record, and the record's length in bytes.
+    fn code_and_len(self) -> (u8, usize) {
+        match self {
+            OpKind::Conv => (1, 72),
+            OpKind::ConvTranspose => (2, 72),
+            OpKind::Dense => (3, 44),
+            OpKind::MaxPool => (4, 36),
+            OpKind::AvgPool => (5, 56),
+            OpKind::Add => (6, 20),
+            OpKind::Lut => (7, 16),
+        }
+    }
+
+    /// The kind with the given kind byte.
+    fn from_code(code: u8) -> Option<OpKind> {
+        [
+            OpKind::Conv,
+            OpKind::ConvTranspose,
+            OpKind::Dense,
+            OpKind::MaxPool,
+            OpKind::AvgPool,
+            OpKind::Add,
+            OpKind::Lut,
+        ]
+        .into_iter()
+        .find(|k| k.code_and_len().0 == code)
+    }
+}
+
+impl fmt::Display for OpKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// `input_b` value of ops with a single input.
+const NO_INPUT: u16 = u16::MAX;
+
+/// Sliding-window geometry, stored as twelve `u16`s.
+///
+/// Pairs are `[height, width]`; pads are `[top, left, bottom, right]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Window {
+    pub(crate) kernel: [u16; 2],
+    pub(crate) stride: [u16; 2],
+    pub(crate) dilation: [u16; 2],
+    pub(crate) pads: [u16; 4],
+    /// ConvTranspose only; zero for every other op.
+    pub(crate) output_padding: [u16; 2],
+}
+
+/// A byte range inside the constant data section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Blob {
+    pub(crate) offset: u32,
+    pub(crate) len: u32,
+}
+
+/// The output stage shared by every requantizing op: per-channel (or
+/// per-window-size) `f32` multipliers and the output clamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Requant {
+    /// Offset of the little-endian `f32` multipliers in the data section.
+    pub(crate) multipliers: u32,
+    /// Number of multipliers.
+    pub(crate) count: u32,
+    /// Smallest output value.
+    pub(crate) lo: i32,
+    /// Largest output value.
+    pub(crate) hi: i32,
+}
+
+/// Weights, bias and requantization of Conv, ConvTranspose and Dense.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Affine {
+    /// Bit width and coding of the weights.
+    pub(crate) format: WeightFormat,
+    /// The packed weights.
+    pub(crate) weights: Blob,
+    /// Offset of one little-endian `i32` bias per output channel.
+    pub(crate) bias: u32,
+    /// Multipliers and clamp.
+    pub(crate) requant: Requant,
+}
+
+/// The kind-specific part of an op record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OpBody {
+    /// See [`OpKind::Conv`].
+    Conv {
+        window: Window,
+        groups: u32,
+        affine: Affine,
+    },
+    /// See [`OpKind::ConvTranspose`].
+    ConvTranspose {
+        window: Window,
+        groups: u32,
+        affine: Affine,
+    },
+    /// See [`OpKind::Dense`].
+    Dense { affine: Affine },
+    /// See [`OpKind::MaxPool`].
+    MaxPool { window: Window },
+    /// See [`OpKind::AvgPool`].
+    AvgPool {
+        window: Window,
+        count_include_pad: bool,
+        requant: Requant,
+    },
+    /// See [`OpKind::Add`].
+    Add { input_b: u16, lo: i32, hi: i32 },
+    /// See [`OpKind::Lut`]; `table` is the offset of 256 bytes.
+    Lut { table: u32 },
+}
+
+/// One decoded op record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct OpRecord {
+    /// The tensor the op writes.
+    pub(crate) output: u16,
+    /// The tensor the op reads (the first one for `Add`).
+    pub(crate) input: u16,
+    /// Kind and parameters.
+    pub(crate) body: OpBody,
+}
+
+impl OpBody {
+    /// The op's kind.
+    #[cfg(feature = "std")]
+    pub(crate) fn kind(&self) -> OpKind {
+        match self {
+            OpBody::Conv { .. } => OpKind::Conv,
+            OpBody::ConvTranspose { .. } => OpKind::ConvTranspose,
+            OpBody::Dense { .. } => OpKind::Dense,
+            OpBody::MaxPool { .. } => OpKind::MaxPool,
+            OpBody::AvgPool { .. } => OpKind::AvgPool,
+            OpBody::Add { .. } => OpKind::Add,
+            OpBody::Lut { .. } => OpKind::Lut,
+        }
+    }
+}
+
+impl OpRecord {
+    /// Decodes the record at the start of `bytes`; returns it with its length.
+    pub(crate) fn decode(bytes: &[u8]) -> Result<(OpRecord, usize), ()> {
+        let mut r = Reader::new(bytes, ());
+        let kind = OpKind::from_code(r.u8()?).ok_or(())?;
+        r.reserved(1)?;
+        let len = usize::from(r.u16()?);
+        if len != kind.code_and_len().1 {
+            return Err(());
+        }
+        // Re-read the record alone so that no field can reach past its end.
+        let mut r = Reader::new(bytes.get(..len).ok_or(())?, ());
+        let _kind_and_len = r.u32()?;
+        let output = r.u16()?;
+        let input = r.u16()?;
+        let input_b = r.u16()?;
+        r.reserved(2)?;
+        if (kind == OpKind::Add) != (input_b != NO_INPUT) {
+            return Err(());
+        }
+        let body = match kind {
+            OpKind::Conv => OpBody::Conv {
+                window: window(&mut r)?,
+                groups: r.u32()?,
+                affine: affine(&mut r)?,
+            },
+            OpKind::ConvTranspose => OpBody::ConvTranspose {
+                window: window(&mut r)?,
+                groups: r.u32()?,
+                affine: affine(&mut r)?,
+            },
+            OpKind::Dense => OpBody::Dense {
+                affine: affine(&mut r)?,
+            },
+            OpKind::MaxPool => OpBody::MaxPool {
+                window: window(&mut r)?,
+            },
+            OpKind::AvgPool => {
+                let window = window(&mut r)?;
+                let count_include_pad = r.flag()?;
+                r.reserved(3)?;
+                OpBody::AvgPool {
+                    window,
+                    count_include_pad,
+                    requant: requant(&mut r)?,
+                }
+            }
+            OpKind::Add => OpBody::Add {
+                input_b,
+                lo: r.i32()?,
+                hi: r.i32()?,
+            },
+            OpKind::Lut => OpBody::Lut { table: r.u32()? },
+        };
+        Ok((OpRecord { output, input, body }, len))
+    }
+
+    /// Appends the record's bytes (the inverse of [`OpRecord::decode`]).
+    #[cfg(feature = "std")]
+    pub(crate) fn encode(&self, out: &mut std::vec::Vec<u8>) {
+        let mut w = super::cursor::Writer(out);
+        let (code, len) = self.body.kind().code_and_len();
+        w.u8(code);
+        w.reserved(1);
+        w.u16(len as u16);
+        w.u16(self.output);
+        w.u16(self.input);
+        w.u16(match self.body {
+            OpBody::Add { input_b, .. } => input_b,
+            _ => NO_INPUT,
+        });
+        w.reserved(2);
+        match &self.body {
+            OpBody::Conv { window, groups, affine } | OpBody::ConvTranspose { window, groups, affine } => {
+                write_window(&mut w, window);
+                w.u32(*groups);
+                write_affine(&mut w, affine);
+            }
+            OpBody::Dense { affine } => write_affine(&mut w, affine),
+            OpBody::MaxPool { window } => write_window(&mut w, window),
+            OpBody::AvgPool {
+                window,
+                count_include_pad,
+                requant,
+            } => {
+                write_window(&mut w, window);
+                w.flag(*count_include_pad);
+                w.reserved(3);
+                write_requant(&mut w, requant);
+            }
+            OpBody::Add { lo, hi, .. } => {
+                w.i32(*lo);
+                w.i32(*hi);
+            }
+            OpBody::Lut { table } => w.u32(*table),
+        }
+    }
+}
+
+/// Reads a [`Window`].
+fn window(r: &mut Reader<'_, ()>) -> Result<Window, ()> {
+    let mut pair = || Ok::<_, ()>([r.u16()?, r.u16()?]);
+    let (kernel, stride, dilation) = (pair()?, pair()?, pair()?);
+    let pads = [r.u16()?, r.u16()?, r.u16()?, r.u16()?];
+    let output_padding = [r.u16()?, r.u16()?];
+    Ok(Window {
+        kernel,
+        stride,
+        dilation,
+        pads,
+        output_padding,
+    })
+}
+
+/// Reads a [`Requant`].
+fn requant(r: &mut Reader<'_, ()>) -> Result<Requant, ()> {
+    Ok(Requant {
+        multipliers: r.u32()?,
+        count: r.u32()?,
+        lo: r.i32()?,
+        hi: r.i32()?,
+    })
+}
+
+/// Reads an [`Affine`].
+fn affine(r: &mut Reader<'_, ()>) -> Result<Affine, ()> {
+    let (bits, tag) = (r.u8()?, r.u8()?);
+    let format = WeightFormat::from_code(bits, tag).ok_or(())?;
+    r.reserved(2)?;
+    let weights = Blob {
+        offset: r.u32()?,
+        len: r.u32()?,
+    };
+    Ok(Affine {
+        format,
+        weights,
+        bias: r.u32()?,
+        requant: requant(r)?,
+    })
+}
+
+/// Writes a [`Window`].
+#[cfg(feature = "std")]
+fn write_window(w: &mut super::cursor::Writer<'_>, window: &Window) {
+    let fields = window.kernel.iter().chain(&window.stride).chain(&window.dilation);
+    for &v in fields.chain(&window.pads).chain(&window.output_padding) {
+        w.u16(v);
+    }
+}
+
+/// Writes a [`Requant`].
+#[cfg(feature = "std")]
+fn write_requant(w: &mut super::cursor::Writer<'_>, requant: &Requant) {
+    w.u32(requant.multipliers);
+    w.u32(requant.count);
+    w.i32(requant.lo);
+    w.i32(requant.hi);
+}
+
+/// Writes an [`Affine`].
+#[cfg(feature = "std")]
+fn write_affine(w: &mut super::cursor::Writer<'_>, affine: &Affine) {
+    let (bits, tag) = affine.format.code();
+    w.u8(bits);
+    w.u8(tag);
+    w.reserved(2);
+    w.u32(affine.weights.offset);
+    w.u32(affine.weights.len);
+    w.u32(affine.bias);
+    write_requant(w, &affine.requant);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn requant() -> Requant {
+        Requant {
+            multipliers: 8,
+            count: 3,
+            lo: -5,
+            hi: 100,
+        }
+    }
+
+    fn affine() -> Affine {
+        Affine {
+            format: WeightFormat::Signed(3),
+            weights: Blob { offset: 16, len: 9 },
+            bias: 4,
+            requant: requant(),
+        }
+    }
+
+    fn window() -> Window {
+        Window {
+            kernel: [3, 5],
+            stride: [1, 2],
+            dilation: [2, 1],
+            pads: [1, 2, 3, 4],
+            output_padding: [0, 1],
+        }
+    }
+
+    #[test]
+    fn every_record_round_trips_with_its_declared_length() {
+        let bodies = [
+            OpBody::Conv {
+                window: window(),
+                groups: 2,
+                affine: affine(),
+            },
+            OpBody::ConvTranspose {
+                window: window(),
+                groups: 1,
+                affine: affine(),
+            },
+            OpBody::Dense { affine: affine() },
+            OpBody::MaxPool { window: window() },
+            OpBody::AvgPool {
+                window: window(),
+                count_include_pad: true,
+                requant: requant(),
+            },
+            OpBody::Add {
+                input_b: 3,
+                lo: -128,
+                hi: 127,
+            },
+            OpBody::Lut { table: 256 },
+        ];
+        for body in bodies {
+            let record = OpRecord {
+                output: 7,
+                input: 2,
+                body,
+            };
+            let mut bytes = Vec::new();
+            record.encode(&mut bytes);
+            assert_eq!(bytes.len(), body.kind().code_and_len().1);
+            assert_eq!(bytes.len() % 4, 0);
+            assert_eq!(OpRecord::decode(&bytes), Ok((record, bytes.len())));
+            assert_eq!(OpRecord::decode(&bytes[..bytes.len() - 1]), Err(()));
+        }
+    }
+}

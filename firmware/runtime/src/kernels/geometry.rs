@@ -1,0 +1,126 @@
+//! Sliding-window geometry shared by convolutions and pools.
+
+use crate::format::Window;
+
+/// A [`Window`] widened to `usize`. Pairs are `[height, width]`, pads
+/// `[top, left, bottom, right]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Geometry {
+    pub(crate) kernel: [usize; 2],
+    pub(crate) stride: [usize; 2],
+    pub(crate) dilation: [usize; 2],
+    pub(crate) pads: [usize; 4],
+    pub(crate) output_padding: [usize; 2],
+}
+
+impl From<&Window> for Geometry {
+    fn from(w: &Window) -> Geometry {
+        let pair = |p: [u16; 2]| p.map(usize::from);
+        Geometry {
+            kernel: pair(w.kernel),
+            stride: pair(w.stride),
+            dilation: pair(w.dilation),
+            pads: w.pads.map(usize::from),
+            output_padding: pair(w.output_padding),
+        }
+    }
+}
+
+impl Geometry {
+    /// Kernel, stride and dilation are all at least 1.
+    pub(crate) fn is_valid(&self) -> bool {
+        self.kernel
+            .iter()
+            .chain(&self.stride)
+            .chain(&self.dilation)
+            .all(|&v| v > 0)
+    }
+
+    /// Kernel extent along `axis` including dilation: `(k - 1) * d + 1`.
+    fn extent(&self, axis: usize) -> Option<usize> {
+        let k = *self.kernel.get(axis)?;
+        k.checked_sub(1)?.checked_mul(*self.dilation.get(axis)?)?.checked_add(1)
+    }
+
+    /// Output `[H, W]` of a convolution or pool over an `[H, W]` input
+    /// (ONNX, floor mode): `(H + pads - extent) / stride + 1`. `None` if the
+    /// padded input is smaller than the kernel.
+    pub(crate) fn conv_output(&self, input: [usize; 2]) -> Option<[usize; 2]> {
+        if !self.is_valid() {
+            return None;
+        }
+        let axis = |a: usize| -> Option<usize> {
+            let padded = input
+                .get(a)?
+                .checked_add(*self.pads.get(a)?)?
+                .checked_add(*self.pads.get(a + 2)?)?;
+            Some(padded.checked_sub(self.extent(a)?)? / self.stride.get(a)? + 1)
+        };
+        Some([axis(0)?, axis(1)?])
+    }
+
+    /// Output `[H, W]` of a transposed convolution (ONNX):
+    /// `stride * (H - 1) + output_padding + extent - pads`. `None` if that is
+    /// not positive.
+    pub(crate) fn conv_transpose_output(&self, input: [usize; 2]) -> Option<[usize; 2]> {
+        if !self.is_valid() {
+            return None;
+        }
+        let axis = |a: usize| -> Option<usize> {
+            let full = self
+                .stride
+                .get(a)?
+                .checked_mul(input.get(a)?.checked_sub(1)?)?
+                .checked_add(*self.output_padding.get(a)?)?
+                .checked_add(self.extent(a)?)?;
+            let pads = self.pads.get(a)?.checked_add(*self.pads.get(a + 2)?)?;
+            full.checked_sub(pads).filter(|&n| n > 0)
+        };
+        Some([axis(0)?, axis(1)?])
+    }
+
+    /// Whether every pad is smaller than the kernel along its axis, which
+    /// guarantees that every pooling window holds at least one input value.
+    pub(crate) fn pads_smaller_than_kernel(&self) -> bool {
+        self.pads.iter().enumerate().all(|(i, &p)| p < self.kernel[i % 2])
+    }
+
+    /// Calls `f` with every input byte under the window whose top-left tap
+    /// is at `origin` (may be negative: padding). Returns how many taps
+    /// fell inside the input; taps in the padding are skipped.
+    #[inline]
+    pub(crate) fn for_each_tap(
+        &self,
+        plane: &[u8],
+        [h, w]: [usize; 2],
+        origin: [isize; 2],
+        mut f: impl FnMut(u8),
+    ) -> usize {
+        let mut count = 0;
+        for ky in 0..self.kernel[0] {
+            let Some(line) = row(plane, h, w, origin[0] + (ky * self.dilation[0]) as isize) else {
+                continue;
+            };
+            for kx in 0..self.kernel[1] {
+                if let Some(&b) = at(line, origin[1] + (kx * self.dilation[1]) as isize) {
+                    f(b);
+                    count += 1;
+                }
+            }
+        }
+        count
+    }
+}
+
+/// Row `y` of an `h × w` plane, or `None` if `y` is outside `0..h`.
+#[inline]
+pub(crate) fn row(plane: &[u8], h: usize, w: usize, y: isize) -> Option<&[u8]> {
+    let y = usize::try_from(y).ok().filter(|&y| y < h)?;
+    plane.get(y * w..y * w + w)
+}
+
+/// Element `x` of a row, or `None` if `x` is outside it.
+#[inline]
+pub(crate) fn at(line: &[u8], x: isize) -> Option<&u8> {
+    line.get(usize::try_from(x).ok()?)
+}

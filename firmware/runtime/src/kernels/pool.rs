@@ -1,0 +1,92 @@
+//! Max and average pooling (1d and 2d, pads, dilation).
+
+use super::{Fault, Geometry, Output, Values};
+
+/// Arguments of [`max_pool`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MaxPoolArgs {
+    /// Input `[C, H, W]`.
+    pub(crate) input: [usize; 3],
+    /// Output `[C, H, W]` (same `C`).
+    pub(crate) output: [usize; 3],
+    /// Window geometry (pads smaller than the kernel).
+    pub(crate) geometry: Geometry,
+    /// How bytes are read (the output is stored the same way).
+    pub(crate) x: Values,
+}
+
+/// Arguments of [`avg_pool`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AvgPoolArgs<'a> {
+    /// Shapes, geometry and input reading, as for max pooling.
+    pub(crate) pool: MaxPoolArgs,
+    /// Divide by the full kernel area even where the window overlaps padding.
+    pub(crate) count_include_pad: bool,
+    /// The input zero point.
+    pub(crate) x_zero: i32,
+    /// Requantization; multiplier `n - 1` is used for a window of `n` values
+    /// (or the single multiplier if there is one).
+    pub(crate) out: Output<'a>,
+}
+
+/// Runs `f(channel plane, output byte, window origin)` for every output.
+fn for_each_window(
+    p: &MaxPoolArgs,
+    x: &[u8],
+    y: &mut [u8],
+    mut f: impl FnMut(&[u8], &mut u8, [isize; 2]) -> Result<(), Fault>,
+) -> Result<(), Fault> {
+    let [c, h, w] = p.input;
+    let [oc, oh, ow] = p.output;
+    let all_positive = [c, h, w, oh, ow].iter().all(|&d| d > 0);
+    if !all_positive || oc != c || x.len() != c * h * w || y.len() != c * oh * ow || !p.geometry.is_valid() {
+        return Err(Fault);
+    }
+    let g = &p.geometry;
+    for (plane, out_plane) in x.chunks_exact(h * w).zip(y.chunks_exact_mut(oh * ow)) {
+        for (oy, out_row) in out_plane.chunks_exact_mut(ow).enumerate() {
+            for (ox, out) in out_row.iter_mut().enumerate() {
+                let origin = [
+                    (oy * g.stride[0]) as isize - g.pads[0] as isize,
+                    (ox * g.stride[1]) as isize - g.pads[1] as isize,
+                ];
+                f(plane, out, origin)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// ONNX `MaxPool`: the largest input value under each window; padding never
+/// wins (it is skipped, not read as a value).
+pub(crate) fn max_pool(p: &MaxPoolArgs, x: &[u8], y: &mut [u8]) -> Result<(), Fault> {
+    let [_, h, w] = p.input;
+    for_each_window(p, x, y, |plane, out, origin| {
+        let mut best: Option<(i32, u8)> = None;
+        p.geometry.for_each_tap(plane, [h, w], origin, |b| {
+            let v = p.x.get(b);
+            if best.is_none_or(|(m, _)| v > m) {
+                best = Some((v, b));
+            }
+        });
+        *out = best.ok_or(Fault)?.1;
+        Ok(())
+    })
+}
+
+/// Average pooling: `y = requant(Σ (x - x_zero), m[n - 1])` over the `n`
+/// values the window averages (padding contributes 0 to the sum).
+pub(crate) fn avg_pool(a: &AvgPoolArgs<'_>, x: &[u8], y: &mut [u8]) -> Result<(), Fault> {
+    let [_, h, w] = a.pool.input;
+    let area = a.pool.geometry.kernel[0] * a.pool.geometry.kernel[1];
+    for_each_window(&a.pool, x, y, |plane, out, origin| {
+        let mut sum = 0i32;
+        let valid = a.pool.geometry.for_each_tap(plane, [h, w], origin, |b| {
+            sum = sum.wrapping_add(a.pool.x.get(b).wrapping_sub(a.x_zero));
+        });
+        let n = if a.count_include_pad { area } else { valid };
+        let m = a.out.multiplier(n.checked_sub(1).ok_or(Fault)?)?;
+        *out = a.out.store(sum, m);
+        Ok(())
+    })
+}

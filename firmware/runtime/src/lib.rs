@@ -1,0 +1,41 @@
+//! lowbit's integer runtime.
+//!
+//! This crate is `#![no_std]`, allocates nothing on the device and contains
+//! no `unsafe` code. It is linked both into the board firmware and into the
+//! `lowbit` host crate, so the integers a device computes come from the very
+//! same code the host used to predict them.
+//!
+//! - [`arith`]: the quantization arithmetic every part of lowbit shares:
+//!   ONNX Runtime-compatible `QuantizeLinear`, `DequantizeLinear` and
+//!   `QLinearConv` requantization, computed with IEEE float32 in the same
+//!   order ONNX Runtime uses.
+//! - [`Model`]: the device API. [`Model::from_bytes`] validates an `.lbm`
+//!   blob in place (weights are never copied) and [`Model::run`] executes it
+//!   in a caller-provided arena of [`Model::arena_size`] bytes.
+//! - `build` (feature `std`, host only): `ProgramBuilder` turns a graph of
+//!   quantized ops into `.lbm` bytes, with a static memory plan and a size
+//!   and cost report.
+//!
+//! The byte layout of `.lbm` files is specified in `docs/lbm-format.md`.
+//!
+//! # Layout
+//!
+//! Activations are stored one value per byte (`i8` or `u8`, up to 8 bits)
+//! in `C,H,W` order, which is ONNX order without the batch axis. Model
+//! inputs and outputs therefore need no reordering, and Reshape/Flatten are
+//! free views.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+pub mod arith;
+#[cfg(feature = "std")]
+pub mod build;
+mod error;
+mod format;
+mod kernels;
+mod model;
+#[cfg(feature = "std")]
+mod plan;
+
+pub use error::Error;
+pub use format::{FORMAT_VERSION, MAGIC, MAX_DIM, MAX_RANK, OpKind, Shape, TensorQuant, WeightFormat};
+pub use model::{Model, TensorInfo};

@@ -1,0 +1,211 @@
+//! The device API: parse and validate an `.lbm` blob in place, then run it.
+
+mod prepare;
+mod validate;
+
+use crate::Error;
+use crate::format::{Header, OpRecord, Shape, TENSOR_RECORD_LEN, TensorQuant, TensorRecord};
+use crate::kernels::Values;
+use prepare::Step;
+
+/// Shape and quantization of a model input or output.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TensorInfo {
+    /// Shape in ONNX order without the batch axis (`C,H,W`, `C,L` or
+    /// `features`); the buffers passed to [`Model::run`] hold the values in
+    /// this order.
+    pub shape: Shape,
+    /// Quantization; values are `i8` if `quant.signed`, else `u8`.
+    pub quant: TensorQuant,
+}
+
+/// A validated `.lbm` model, borrowing its bytes (weights are read in place).
+///
+/// ```
+/// # fn demo(blob: &[u8]) -> Result<(), lowbit_runtime::Error> {
+/// use lowbit_runtime::Model;
+/// let model = Model::from_bytes(blob)?;
+/// let mut arena = [0u8; 4096]; // at least model.arena_size()
+/// let input = [0u8; 3];        // model.input().shape.elements() values
+/// let mut output = [0u8; 2];   // model.output().shape.elements() values
+/// model.run(&mut arena, &input, &mut output)?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Model<'a> {
+    header: Header,
+    tensors: &'a [u8],
+    ops: &'a [u8],
+    data: &'a [u8],
+    input: TensorRecord,
+    output: TensorRecord,
+}
+
+/// Decodes tensor record `id` and checks that its bytes lie in the arena.
+fn tensor_at(tensors: &[u8], arena_size: u32, id: u16) -> Result<TensorRecord, Error> {
+    let start = usize::from(id) * TENSOR_RECORD_LEN;
+    let err = Error::InvalidTensor { index: id };
+    let bytes = tensors.get(start..start + TENSOR_RECORD_LEN).ok_or(err)?;
+    let record = TensorRecord::decode(bytes).map_err(|()| err)?;
+    if record.span().end > arena_size as usize {
+        return Err(err);
+    }
+    Ok(record)
+}
+
+impl<'a> Model<'a> {
+    /// Parses `bytes` in place and validates everything a run relies on:
+    /// magic, version, CRC, section bounds, every tensor and op record,
+    /// shapes between ops, weight sizes against shapes and bit widths, and
+    /// that every tensor fits the arena. Bytes after the file length stored
+    /// in the header are ignored (so a whole flash partition may be passed).
+    ///
+    /// Never panics, whatever `bytes` holds. For the fastest weight access,
+    /// place the blob at a 16-byte aligned address.
+    pub fn from_bytes(bytes: &'a [u8]) -> Result<Model<'a>, Error> {
+        let (header, layout) = Header::parse(bytes)?;
+        let section = |range| bytes.get(range).ok_or(Error::OutOfBounds);
+        let tensors = section(layout.tensors)?;
+        let model = Model {
+            header,
+            tensors,
+            ops: section(layout.ops)?,
+            data: section(layout.data)?,
+            input: tensor_at(tensors, header.arena_size, 0)?,
+            output: tensor_at(tensors, header.arena_size, header.output_tensor)?,
+        };
+        validate::validate(&model)?;
+        Ok(model)
+    }
+
+    /// The model input: the buffer passed to [`Model::run`] holds
+    /// `input().shape.elements()` values in ONNX order.
+    pub fn input(&self) -> TensorInfo {
+        TensorInfo {
+            shape: self.input.shape,
+            quant: self.input.quant,
+        }
+    }
+
+    /// The model output, in ONNX order.
+    pub fn output(&self) -> TensorInfo {
+        TensorInfo {
+            shape: self.output.shape,
+            quant: self.output.quant,
+        }
+    }
+
+    /// Bytes of scratch memory [`Model::run`] needs.
+    pub fn arena_size(&self) -> usize {
+        self.header.arena_size as usize
+    }
+
+    /// Number of ops executed per run.
+    pub fn op_count(&self) -> usize {
+        usize::from(self.header.op_count)
+    }
+
+    /// Length of the model file in bytes.
+    pub fn file_len(&self) -> usize {
+        self.header.file_len as usize
+    }
+
+    /// The format version of the blob.
+    pub fn version(&self) -> u16 {
+        crate::FORMAT_VERSION
+    }
+
+    /// Tensor record `id`.
+    fn tensor(&self, id: u16) -> Result<TensorRecord, Error> {
+        if id >= self.header.tensor_count {
+            return Err(Error::InvalidTensor { index: id });
+        }
+        tensor_at(self.tensors, self.header.arena_size, id)
+    }
+
+    /// Calls `f(index, record)` for every op record in execution order.
+    fn for_each_op(&self, mut f: impl FnMut(u16, &OpRecord) -> Result<(), Error>) -> Result<(), Error> {
+        let mut pos = 0;
+        for index in 0..self.header.op_count {
+            let rest = self.ops.get(pos..).ok_or(Error::InvalidOp { index })?;
+            let (record, len) = OpRecord::decode(rest).map_err(|()| Error::InvalidOp { index })?;
+            f(index, &record)?;
+            pos += len;
+        }
+        if pos == self.ops.len() {
+            Ok(())
+        } else {
+            Err(Error::OutOfBounds)
+        }
+    }
+
+    /// Runs the model once (batch 1).
+    ///
+    /// `input` and `output` hold one value per byte in ONNX order: `i8`
+    /// reinterpreted as `u8` (two's complement) if the tensor is signed, else
+    /// `u8`. `arena` needs at least [`Model::arena_size`] bytes; its contents
+    /// on entry do not matter. Input values outside the input's declared bit
+    /// range are rejected, because the integers computed from them could not
+    /// be guaranteed to match the host's.
+    pub fn run(&self, arena: &mut [u8], input: &[u8], output: &mut [u8]) -> Result<(), Error> {
+        self.run_with(arena, input, output, |b| b, |b| b)
+    }
+
+    /// [`Model::run`] for signed input and output given as `i8`.
+    pub fn run_i8(&self, arena: &mut [u8], input: &[i8], output: &mut [i8]) -> Result<(), Error> {
+        self.run_with(arena, input, output, |v| v as u8, |b| b as i8)
+    }
+
+    /// [`Model::run`] with a fresh arena and output vector (host convenience).
+    #[cfg(feature = "std")]
+    pub fn run_to_vec(&self, input: &[u8]) -> Result<std::vec::Vec<u8>, Error> {
+        let mut arena = std::vec![0; self.arena_size()];
+        let mut output = std::vec![0; self.output.shape.elements()];
+        self.run(&mut arena, input, &mut output)?;
+        Ok(output)
+    }
+
+    /// Copies the input in, executes every op, copies the output out.
+    fn run_with<T: Copy>(
+        &self,
+        arena: &mut [u8],
+        input: &[T],
+        output: &mut [T],
+        to_byte: impl Fn(T) -> u8,
+        from_byte: impl Fn(u8) -> T,
+    ) -> Result<(), Error> {
+        let needed = self.arena_size();
+        let got = arena.len();
+        let arena = arena.get_mut(..needed).ok_or(Error::ArenaTooSmall { needed, got })?;
+        let (input_span, output_span) = (self.input.span(), self.output.span());
+        if input.len() != input_span.len() {
+            return Err(Error::BadInputLen {
+                expected: input_span.len(),
+                got: input.len(),
+            });
+        }
+        if output.len() != output_span.len() {
+            return Err(Error::BadOutputLen {
+                expected: output_span.len(),
+                got: output.len(),
+            });
+        }
+        let values = Values::new(self.input.quant.signed);
+        let (lo, hi) = self.input.quant.range();
+        let dst = arena.get_mut(input_span).ok_or(Error::InvalidTensor { index: 0 })?;
+        for (index, (d, &v)) in dst.iter_mut().zip(input).enumerate() {
+            *d = to_byte(v);
+            if !(lo..=hi).contains(&values.get(*d)) {
+                return Err(Error::InputOutOfRange { index });
+            }
+        }
+        self.for_each_op(|index, record| Step::prepare(self, index, record)?.execute(index, arena))?;
+        let src = arena.get(output_span).ok_or(Error::InvalidTensor {
+            index: self.header.output_tensor,
+        })?;
+        for (o, &b) in output.iter_mut().zip(src) {
+            *o = from_byte(b);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,257 @@
+//! Turning one op record into checked kernel arguments.
+//!
+//! [`Step::prepare`] runs for every op both during validation and before
+//! each execution, so a kernel only ever sees arguments whose shapes, data
+//! references and arena spans were checked against each other just before.
+//! All checks are O(1) per op.
+
+use super::Model;
+use crate::Error;
+use crate::format::{Affine, BLOB_ALIGN, OpBody, OpRecord, Requant, TensorRecord, Window};
+use crate::kernels::{
+    self, AddArgs, AvgPoolArgs, ConvArgs, DenseArgs, Fault, Geometry, MaxPoolArgs, Output, Values, Weights,
+};
+use core::ops::Range;
+
+/// The kernel to call, with its arguments.
+enum Kernel<'a> {
+    Conv(ConvArgs<'a>),
+    ConvTranspose(ConvArgs<'a>),
+    Dense(DenseArgs<'a>),
+    MaxPool(MaxPoolArgs),
+    AvgPool(AvgPoolArgs<'a>),
+    Add(AddArgs),
+    Lut(&'a [u8]),
+}
+
+/// One op ready to execute: its kernel and the arena spans it reads and
+/// writes (the output span overlaps neither input span).
+pub(super) struct Step<'a> {
+    kernel: Kernel<'a>,
+    inputs: [Range<usize>; 2],
+    output: Range<usize>,
+}
+
+/// Whether two byte ranges share a byte.
+fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
+    a.start < b.end && b.start < a.end
+}
+
+/// Shorthand for a failed check.
+fn check(ok: bool, err: Error) -> Result<(), Error> {
+    if ok { Ok(()) } else { Err(err) }
+}
+
+impl<'a> Step<'a> {
+    /// Checks `record` (op number `index`) against its tensors and the data
+    /// section and builds the kernel arguments.
+    pub(super) fn prepare(model: &Model<'a>, index: u16, record: &OpRecord) -> Result<Step<'a>, Error> {
+        let err = Error::InvalidOp { index };
+        let x = model.tensor(record.input)?;
+        let y = model.tensor(record.output)?;
+        let mut inputs = [x.span(), x.span()];
+        let cx = Checker { model, err, x, y };
+        let kernel = match &record.body {
+            OpBody::Conv { window, groups, affine } => Kernel::Conv(cx.conv(window, *groups, affine, false)?),
+            OpBody::ConvTranspose { window, groups, affine } => {
+                Kernel::ConvTranspose(cx.conv(window, *groups, affine, true)?)
+            }
+            OpBody::Dense { affine } => Kernel::Dense(cx.dense(affine)?),
+            OpBody::MaxPool { window } => {
+                check(x.quant.same_as(&y.quant), err)?;
+                Kernel::MaxPool(cx.pool(window)?)
+            }
+            OpBody::AvgPool {
+                window,
+                count_include_pad,
+                requant,
+            } => {
+                let pool = cx.pool(window)?;
+                let area = pool.geometry.kernel[0] * pool.geometry.kernel[1];
+                let out = cx.output(requant, area)?;
+                Kernel::AvgPool(AvgPoolArgs {
+                    pool,
+                    count_include_pad: *count_include_pad,
+                    x_zero: x.quant.zero_point,
+                    out,
+                })
+            }
+            OpBody::Add { input_b, lo, hi } => {
+                let b = model.tensor(*input_b)?;
+                check(x.shape == y.shape && b.shape == y.shape, err)?;
+                cx.clamp(*lo, *hi)?;
+                inputs[1] = b.span();
+                Kernel::Add(AddArgs {
+                    a: x.quant,
+                    b: b.quant,
+                    y: y.quant,
+                    lo: *lo,
+                    hi: *hi,
+                })
+            }
+            OpBody::Lut { table } => {
+                check(x.shape == y.shape, err)?;
+                Kernel::Lut(cx.blob(*table, 256)?)
+            }
+        };
+        let output = y.span();
+        check(!inputs.iter().any(|i| overlaps(i, &output)), err)?;
+        Ok(Step { kernel, inputs, output })
+    }
+
+    /// Runs the kernel on the arena.
+    pub(super) fn execute(&self, index: u16, arena: &mut [u8]) -> Result<(), Error> {
+        let err = Error::InvalidOp { index };
+        let (head, rest) = arena.split_at_mut_checked(self.output.start).ok_or(err)?;
+        let (y, tail) = rest.split_at_mut_checked(self.output.len()).ok_or(err)?;
+        let (head, tail): (&[u8], &[u8]) = (head, tail);
+        let end = self.output.end;
+        let read = |span: &Range<usize>| {
+            if span.end <= self.output.start {
+                head.get(span.clone())
+            } else {
+                tail.get(span.start.checked_sub(end)?..span.end.checked_sub(end)?)
+            }
+        };
+        let x = read(&self.inputs[0]).ok_or(err)?;
+        let result = match &self.kernel {
+            Kernel::Conv(a) => kernels::conv(a, x, y),
+            Kernel::ConvTranspose(a) => kernels::conv_transpose(a, x, y),
+            Kernel::Dense(a) => kernels::dense(a, x, y),
+            Kernel::MaxPool(a) => kernels::max_pool(a, x, y),
+            Kernel::AvgPool(a) => kernels::avg_pool(a, x, y),
+            Kernel::Add(a) => kernels::add(a, x, read(&self.inputs[1]).ok_or(err)?, y),
+            Kernel::Lut(table) => kernels::lut(table, x, y),
+        };
+        result.map_err(|Fault| err)
+    }
+}
+
+/// The context of the checks of one op.
+struct Checker<'m, 'a> {
+    model: &'m Model<'a>,
+    err: Error,
+    x: TensorRecord,
+    y: TensorRecord,
+}
+
+impl<'a> Checker<'_, 'a> {
+    /// `len` bytes at `offset` in the data section (offset 4-aligned).
+    fn blob(&self, offset: u32, len: usize) -> Result<&'a [u8], Error> {
+        let start = offset as usize;
+        check(start % BLOB_ALIGN == 0, self.err)?;
+        self.model
+            .data
+            .get(start..start.checked_add(len).ok_or(self.err)?)
+            .ok_or(self.err)
+    }
+
+    /// Checks that `[lo, hi]` is a non-empty part of the output's range.
+    fn clamp(&self, lo: i32, hi: i32) -> Result<(), Error> {
+        let (min, max) = self.y.quant.range();
+        check(min <= lo && lo <= hi && hi <= max, self.err)
+    }
+
+    /// The requantization stage, with `channels` possible multipliers.
+    fn output(&self, r: &Requant, channels: usize) -> Result<Output<'a>, Error> {
+        self.clamp(r.lo, r.hi)?;
+        let count = r.count as usize;
+        check(count == 1 || count == channels, self.err)?;
+        let multipliers = self.blob(r.multipliers, count.checked_mul(4).ok_or(self.err)?)?;
+        Ok(Output {
+            multipliers,
+            zero_point: self.y.quant.zero_point,
+            lo: r.lo,
+            hi: r.hi,
+        })
+    }
+
+    /// Weights (`count` of them) and `channels` biases.
+    fn weights(&self, affine: &Affine, count: u64, channels: usize) -> Result<(Weights<'a>, &'a [u8]), Error> {
+        let len = affine.format.packed_len(count).ok_or(self.err)?;
+        check(affine.weights.len as usize == len, self.err)?;
+        let bytes = self.blob(affine.weights.offset, len)?;
+        let bias = self.blob(affine.bias, channels.checked_mul(4).ok_or(self.err)?)?;
+        Ok((
+            Weights {
+                bytes,
+                format: affine.format,
+            },
+            bias,
+        ))
+    }
+
+    /// `[C, H, W]` of input and output, which must have the same rank 2 or 3.
+    fn spatial(&self) -> Result<([usize; 3], [usize; 3]), Error> {
+        check(self.x.shape.rank() == self.y.shape.rank(), self.err)?;
+        Ok((self.x.shape.chw().ok_or(self.err)?, self.y.shape.chw().ok_or(self.err)?))
+    }
+
+    /// Conv or ConvTranspose.
+    fn conv(&self, window: &Window, groups: u32, affine: &Affine, transpose: bool) -> Result<ConvArgs<'a>, Error> {
+        let ([c, h, w], output) = self.spatial()?;
+        let [oc, oh, ow] = output;
+        let geometry = Geometry::from(window);
+        let groups = groups as usize;
+        check(groups > 0 && c % groups == 0 && oc % groups == 0, self.err)?;
+        let expected = if transpose {
+            // ONNX requires output padding below the stride or the dilation.
+            let small = (0..2).all(|a| geometry.output_padding[a] < geometry.stride[a].max(geometry.dilation[a]));
+            check(small, self.err)?;
+            geometry.conv_transpose_output([h, w])
+        } else {
+            check(geometry.output_padding == [0, 0], self.err)?;
+            geometry.conv_output([h, w])
+        };
+        check(expected == Some([oh, ow]), self.err)?;
+        let [kh, kw] = geometry.kernel.map(|k| k as u64);
+        let count = oc as u64 * (c / groups) as u64 * kh * kw;
+        let (weights, bias) = self.weights(affine, count, oc)?;
+        let out = self.output(&affine.requant, oc)?;
+        let (x, x_zero) = (Values::new(self.x.quant.signed), self.x.quant.zero_point);
+        Ok(ConvArgs {
+            input: [c, h, w],
+            output,
+            geometry,
+            groups,
+            weights,
+            bias,
+            x,
+            x_zero,
+            out,
+        })
+    }
+
+    /// Dense over the flattened input.
+    fn dense(&self, affine: &Affine) -> Result<DenseArgs<'a>, Error> {
+        check(self.y.shape.rank() == 1, self.err)?;
+        let (inputs, outputs) = (self.x.shape.elements(), self.y.shape.elements());
+        let (weights, bias) = self.weights(affine, inputs as u64 * outputs as u64, outputs)?;
+        let out = self.output(&affine.requant, outputs)?;
+        Ok(DenseArgs {
+            inputs,
+            outputs,
+            weights,
+            bias,
+            x: Values::new(self.x.quant.signed),
+            out,
+        })
+    }
+
+    /// The shared part of MaxPool and AvgPool.
+    fn pool(&self, window: &Window) -> Result<MaxPoolArgs, Error> {
+        let (input, output) = self.spatial()?;
+        let geometry = Geometry::from(window);
+        let ok = output[0] == input[0]
+            && geometry.output_padding == [0, 0]
+            && geometry.pads_smaller_than_kernel()
+            && geometry.conv_output([input[1], input[2]]) == Some([output[1], output[2]]);
+        check(ok, self.err)?;
+        Ok(MaxPoolArgs {
+            input,
+            output,
+            geometry,
+            x: Values::new(self.x.quant.signed),
+        })
+    }
+}

@@ -1,0 +1,83 @@
+//! Whole-model checks run once by [`Model::from_bytes`].
+
+use super::Model;
+use super::prepare::Step;
+use crate::Error;
+use crate::format::{OpBody, OpRecord, f32_at};
+use crate::kernels::Values;
+
+/// Validates the tensor table and the op graph of a model whose header,
+/// sections and CRC were already checked.
+///
+/// Tensors are numbered in definition order: tensor 0 is the model input,
+/// each op writes a tensor numbered above every tensor it reads and above
+/// the previous op's output, and every other tensor is a view (Reshape) of
+/// a lower-numbered tensor. One pass over the ops therefore proves that
+/// every tensor is written exactly once and before it is read, with no
+/// memory proportional to the model.
+pub(super) fn validate(model: &Model<'_>) -> Result<(), Error> {
+    for id in 0..model.header.tensor_count {
+        let t = model.tensor(id)?;
+        if let Some(base_id) = t.view_of {
+            let err = Error::InvalidTensor { index: id };
+            let base = model.tensor(base_id)?;
+            let same_bytes = base.offset == t.offset && base.shape.elements() == t.shape.elements();
+            if base_id >= id || !same_bytes || !base.quant.same_as(&t.quant) {
+                return Err(err);
+            }
+        }
+    }
+    if model.input.view_of.is_some() {
+        return Err(Error::InvalidTensor { index: 0 });
+    }
+    let views_only = |ids: core::ops::Range<u16>| -> Result<(), Error> {
+        for id in ids {
+            if model.tensor(id)?.view_of.is_none() {
+                return Err(Error::InvalidTensor { index: id });
+            }
+        }
+        Ok(())
+    };
+    let mut next = 1u16;
+    model.for_each_op(|index, record| {
+        let err = Error::InvalidOp { index };
+        let reads_b = match record.body {
+            OpBody::Add { input_b, .. } => input_b,
+            _ => record.input,
+        };
+        let defined = next <= record.output && record.input < record.output && reads_b < record.output;
+        if !defined || model.tensor(record.output)?.view_of.is_some() {
+            return Err(err);
+        }
+        views_only(next..record.output)?;
+        next = record.output + 1;
+        Step::prepare(model, index, record)?;
+        check_values(model, record).map_err(|()| err)
+    })?;
+    views_only(next..model.header.tensor_count)
+}
+
+/// Checks on constant values that [`Step::prepare`] leaves out because they
+/// are O(size): multipliers are finite and lookup tables stay in the
+/// output's range.
+fn check_values(model: &Model<'_>, record: &OpRecord) -> Result<(), ()> {
+    let finite = |offset: u32, count: u32| {
+        let array = model.data.get(offset as usize..).unwrap_or(&[]);
+        (0..count as usize).all(|i| f32_at(array, i).is_some_and(f32::is_finite))
+    };
+    let ok = match &record.body {
+        OpBody::Conv { affine, .. } | OpBody::ConvTranspose { affine, .. } | OpBody::Dense { affine } => {
+            finite(affine.requant.multipliers, affine.requant.count)
+        }
+        OpBody::AvgPool { requant, .. } => finite(requant.multipliers, requant.count),
+        OpBody::Lut { table } => {
+            let y = model.tensor(record.output).map_err(|_| ())?;
+            let (lo, hi) = y.quant.range();
+            let values = Values::new(y.quant.signed);
+            let bytes = model.data.get(*table as usize..).and_then(|t| t.get(..256)).ok_or(())?;
+            bytes.iter().all(|&b| (lo..=hi).contains(&values.get(b)))
+        }
+        OpBody::MaxPool { .. } | OpBody::Add { .. } => true,
+    };
+    if ok { Ok(()) } else { Err(()) }
+}
