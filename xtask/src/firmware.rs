@@ -61,6 +61,11 @@ fn features(board: &Board, mode: &Mode) -> Result<Vec<String>> {
 
 /// Builds the release firmware for `board` in `mode`; returns the ELF's path.
 pub fn build_firmware(root: &Path, board: &Board, mode: &Mode) -> Result<ElfPath> {
+    build_firmware_with(root, board, mode, &[])
+}
+
+/// [`build_firmware`] with extra firmware features (e.g. `selftest-panic`).
+pub fn build_firmware_with(root: &Path, board: &Board, mode: &Mode, extra_features: &[&str]) -> Result<ElfPath> {
     let dir = firmware_dir(root);
     let target = board.target.triple();
     let mut env: Vec<(&'static str, OsString)> = vec![("LOWBIT_BOARD", board.file.clone().into())];
@@ -68,13 +73,16 @@ pub fn build_firmware(root: &Path, board: &Board, mode: &Mode) -> Result<ElfPath
         let image = std::path::absolute(image).context("resolving the image path")?;
         env.push(("LOWBIT_IMAGE", image.into()));
     }
-    let cargo = CargoCommand::BuildFirmware { dir: &dir, target, features: features(board, mode)?, env };
+    let mut features = features(board, mode)?;
+    features.extend(extra_features.iter().map(|f| f.to_string()));
+    let cargo = CargoCommand::BuildFirmware { dir: &dir, target, features, env };
     cargo.command().run().with_context(|| format!("building the firmware for {}", board.name))?;
 
     let built = dir.join("target").join(target).join("release/lowbit-firmware");
     let out_dir = dir.join("target/lowbit");
     std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
-    let elf = out_dir.join(format!("{}-{mode}.elf", board.name));
+    let suffix: String = extra_features.iter().map(|f| format!("-{f}")).collect();
+    let elf = out_dir.join(format!("{}-{mode}{suffix}.elf", board.name));
     std::fs::copy(&built, &elf).with_context(|| format!("copying {} to {}", built.display(), elf.display()))?;
     Ok(ElfPath(elf))
 }

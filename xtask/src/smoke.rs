@@ -12,7 +12,7 @@ use crate::{
     board::{Board, BoardKind, Boards},
     cli::{ModeArg, SmokeArgs},
     elf::Elf,
-    firmware::{ElfPath, Mode, build_firmware},
+    firmware::{ElfPath, Mode, build_firmware, build_firmware_with},
     plugin::IcountPlugin,
     qemu::{Ending, LoaderBlob, RunResult, run_qemu},
     records::ExitStatus,
@@ -22,6 +22,8 @@ use crate::{
 
 /// The board the negative runs use.
 const DEFAULT_BOARD: &str = "qemu-mps2-an386";
+/// A RISC-V board for the fault self-test (its trap handler differs).
+const RISCV_BOARD: &str = "qemu-sifive-e";
 
 /// Table columns.
 const HEADERS: [&str; 9] = ["board", "mode", "result", "instructions", "counter", "flash", "RAM", "build", "run"];
@@ -53,13 +55,22 @@ pub fn run(root: &Path, args: &SmokeArgs) -> Result<()> {
     if runs_qemu && !args.no_negative {
         let board = boards.get(DEFAULT_BOARD)?;
         let corrupted = write(&work, "corrupted.lbi", &workload::corrupted_image())?;
-        outcomes.step(format!("corrupted image on {DEFAULT_BOARD} -> bad model"), || {
-            ctx.expect_failure(board, &corrupted, ExitStatus::BadModel, "lowbit.error image")
-        })?;
         let huge = write(&work, "huge-arena.lbi", &workload::image_with_arena(64 << 20))?;
-        outcomes.step(format!("64 MiB arena on {DEFAULT_BOARD} -> arena too small"), || {
-            ctx.expect_failure(board, &huge, ExitStatus::ArenaTooSmall, "lowbit.error arena too small")
-        })?;
+        let riscv = boards.get(RISCV_BOARD)?;
+        let cases = [
+            (board, &corrupted, None, ExitStatus::BadModel, "lowbit.error image"),
+            (board, &huge, None, ExitStatus::ArenaTooSmall, "lowbit.error arena too small"),
+            (board, &image, Some("selftest-panic"), ExitStatus::Panic, "lowbit.panic"),
+            (board, &image, Some("selftest-fault"), ExitStatus::Fault, "lowbit.fault"),
+            (riscv, &image, Some("selftest-fault"), ExitStatus::Fault, "lowbit.fault"),
+        ];
+        for (board, image, feature, status, error) in cases {
+            let what =
+                feature.map_or_else(|| image.file_name().unwrap_or_default().display().to_string(), str::to_string);
+            outcomes.step(format!("{what} on {} -> {status:?}", board.name), || {
+                ctx.expect_failure(board, image, feature, status, error)
+            })?;
+        }
         if args.mode == ModeArg::Loaded {
             let mode = Mode::Embedded { image: image.clone() };
             outcomes.step(format!("smoke {DEFAULT_BOARD} (embedded)"), || {
@@ -187,9 +198,17 @@ impl Smoke<'_> {
         Ok((instructions, counter))
     }
 
-    /// A run that must end with `status` and log an error starting with `error`.
-    fn expect_failure(&self, board: &Board, image: &Path, status: ExitStatus, error: &str) -> Result<()> {
-        let elf = build_firmware(self.root, board, &Mode::Loaded)?;
+    /// A run (of a firmware built with `feature`) that must end with
+    /// `status` and log an error starting with `error`.
+    fn expect_failure(
+        &self,
+        board: &Board,
+        image: &Path,
+        feature: Option<&str>,
+        status: ExitStatus,
+        error: &str,
+    ) -> Result<()> {
+        let elf = build_firmware_with(self.root, board, &Mode::Loaded, &Vec::from_iter(feature))?;
         let blobs = self.blobs(board, &Mode::Loaded, image);
         let result = run_qemu(board, &elf, &blobs, self.args.timeout(), None)?;
         let explain = |what: String| explain(&result, what);

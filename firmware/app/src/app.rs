@@ -13,6 +13,12 @@ use crate::{
 /// Runs the image and returns how the run ended.
 pub fn run() -> ExitStatus {
     records::boot(env!("LOWBIT_BOARD_NAME"), memory::MODE, Counter::KIND);
+    if cfg!(feature = "selftest-panic") {
+        panic!("self-test panic");
+    }
+    if cfg!(feature = "selftest-fault") {
+        sys::undefined_instruction();
+    }
     let image = match Image::parse(memory::image_region()) {
         Ok(image) => image,
         Err(error) => {

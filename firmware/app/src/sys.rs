@@ -68,9 +68,11 @@ pub fn take_static_buffers() -> (&'static mut [u8], &'static mut [u8]) {
     static mut ARENA: Aligned<[u8; ARENA_SIZE]> = Aligned([0; ARENA_SIZE]);
     static mut OUTPUT: [u8; OUTPUT_LEN] = [0; OUTPUT_LEN];
     claim_buffers();
+    let arena = &raw mut ARENA;
+    let output = &raw mut OUTPUT;
     // SAFETY: claim_buffers guarantees this runs once, so these are the only
     // references to the two statics for the rest of the program.
-    unsafe { (&mut (*(&raw mut ARENA)).0, &mut *(&raw mut OUTPUT)) }
+    unsafe { (&mut (*arena).0, &mut *output) }
 }
 
 /// Marker the host's instruction-count plugin starts counting at.
@@ -108,6 +110,18 @@ pub fn breakpoint() {
     unsafe {
         riscv::asm::ebreak()
     };
+}
+
+/// Executes an undefined instruction (the `selftest-fault` feature).
+pub fn undefined_instruction() -> ! {
+    #[cfg(target_arch = "arm")]
+    cortex_m::asm::udf();
+    // SAFETY: `unimp` raises an illegal-instruction exception, which
+    // ExceptionHandler turns into an exit; it touches no memory or register.
+    #[cfg(target_arch = "riscv32")]
+    unsafe {
+        core::arch::asm!("unimp", options(noreturn, nomem, nostack))
+    }
 }
 
 /// Logs a fault (unless an exit is under way) and exits with [`ExitStatus::Fault`].
