@@ -27,6 +27,8 @@ pub enum Task {
     PythonEnv,
     /// List the boards with their memory maps.
     Boards,
+    /// rustfmt and clippy (-D warnings) for xtask, the plugin and the firmware on every target.
+    Lint,
 }
 
 /// `setup` flags.

@@ -7,6 +7,7 @@
 //!   under QEMU and checks exit status, checksum and instruction counts.
 //! - `python-env`: prints the Python/ONNX Runtime paths tests use.
 //! - `boards`: lists the boards and their memory maps.
+//! - `lint`: rustfmt and clippy over xtask, the plugin and the firmware.
 //!
 //! The building blocks ([`board`], [`firmware`], [`qemu`], [`elf`], …) are
 //! meant to be reused by later tasks (`deploy`, `hil`, `bench`, `ci`).
@@ -17,6 +18,7 @@ mod command;
 mod decode;
 mod elf;
 mod firmware;
+mod lint;
 mod plugin;
 mod pyenv;
 mod qemu;
@@ -41,6 +43,7 @@ fn main() -> Result<()> {
         Task::Setup(args) => setup::run(&root, &args.steps()),
         Task::Test(args) => test::run(&root, &args),
         Task::Smoke(args) => smoke::run(&root, &args),
+        Task::Lint => lint::run(&root),
         Task::Boards => board::list(&board::Boards::load(&root)?),
         Task::PythonEnv => {
             let env = pyenv::PythonEnv::locate(&root);

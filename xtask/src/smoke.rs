@@ -26,7 +26,8 @@ const DEFAULT_BOARD: &str = "qemu-mps2-an386";
 const RISCV_BOARD: &str = "qemu-sifive-e";
 
 /// Table columns.
-const HEADERS: [&str; 9] = ["board", "mode", "result", "instructions", "counter", "flash", "RAM", "build", "run"];
+const HEADERS: [&str; 10] =
+    ["board", "mode", "result", "instructions", "counter", "flash", "RAM", "arena free", "build", "run"];
 
 /// Runs the smoke task.
 pub fn run(root: &Path, args: &SmokeArgs) -> Result<()> {
@@ -127,7 +128,7 @@ impl Smoke<'_> {
             }
             row.extend(["built".into(), String::new(), String::new()]);
             row.extend(sizes);
-            row.extend([format!("{build_time:.1} s"), String::new()]);
+            row.extend([String::new(), format!("{build_time:.1} s"), String::new()]);
             return Ok(row);
         }
         let blobs = self.blobs(board, mode, image);
@@ -136,9 +137,10 @@ impl Smoke<'_> {
         let second = self.run_checked(board, &elf, &blobs)?;
         let run_time = started.elapsed().as_secs_f64() / 2.0;
         ensure!(first == second, "counts differ between two runs: {first:?} vs {second:?}");
-        let (instructions, counter) = first;
+        let (instructions, counter, arena) = first;
         row.extend(["ok".into(), instructions, counter]);
         row.extend(sizes);
+        row.push(format!("{arena} B"));
         row.extend([format!("{build_time:.1} s"), format!("{run_time:.2} s")]);
         Ok(row)
     }
@@ -152,8 +154,9 @@ impl Smoke<'_> {
     }
 
     /// One QEMU run that must succeed with the expected outputs; returns the
-    /// plugin counts and the on-chip counter deltas, formatted.
-    fn run_checked(&self, board: &Board, elf: &ElfPath, blobs: &[LoaderBlob]) -> Result<(String, String)> {
+    /// plugin counts and the on-chip counter deltas, formatted, and the arena
+    /// the board offered.
+    fn run_checked(&self, board: &Board, elf: &ElfPath, blobs: &[LoaderBlob]) -> Result<(String, String, u32)> {
         let result = run_qemu(board, elf, blobs, self.args.timeout(), self.plugin)?;
         let explain = |what: String| explain(&result, what);
         if result.ending != Ending::Exited(ExitStatus::Success.code()) {
@@ -195,7 +198,8 @@ impl Smoke<'_> {
             }
             other => format!("{other} {deltas}"),
         };
-        Ok((instructions, counter))
+        let arena = records.model.map_or(0, |m| m.arena_available);
+        Ok((instructions, counter, arena))
     }
 
     /// A run (of a firmware built with `feature`) that must end with
