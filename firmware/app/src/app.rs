@@ -1,5 +1,6 @@
 //! The application: find the image, check it, run it, report.
 
+use defmt::Display2Format;
 use lowbit_image::{Image, crc32};
 
 use crate::{
@@ -22,14 +23,14 @@ pub fn run() -> ExitStatus {
     let image = match Image::parse(memory::image_region()) {
         Ok(image) => image,
         Err(error) => {
-            defmt::error!("lowbit.error image: {}", error);
+            defmt::error!("lowbit.error image: {}", Display2Format(&error));
             return ExitStatus::BadModel;
         }
     };
     let model = match Model::from_bytes(image.model) {
         Ok(model) => model,
         Err(error) => {
-            defmt::error!("lowbit.error model: {}", error);
+            defmt::error!("lowbit.error model: {}", Display2Format(&error));
             return ExitStatus::BadModel;
         }
     };
@@ -70,7 +71,7 @@ pub fn run() -> ExitStatus {
         sys::inference_end();
         let after = counter.now();
         if let Err(error) = result {
-            defmt::error!("lowbit.error inference {=u32}: {}", index, error);
+            defmt::error!("lowbit.error inference {=u32}: {}", index, Display2Format(&error));
             return ExitStatus::RunFailed;
         }
         records::run(index, Counter::delta(before, after), crc32(output));

@@ -34,7 +34,6 @@ const fn align_up(n: usize) -> usize {
 
 /// Why an image was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ImageError {
     /// The first four bytes are not [`MAGIC`] (nothing was loaded there?).
     BadMagic {

@@ -21,7 +21,6 @@ const FIXED_LEN: usize = 36;
 
 /// Why a stand-in model was refused or could not run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Error {
     /// The blob is shorter than its fields say.
     Truncated,
