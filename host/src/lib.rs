@@ -20,6 +20,7 @@
 //! ```
 
 pub mod exec;
+pub mod export;
 pub mod import;
 pub mod inspect;
 pub mod ir;

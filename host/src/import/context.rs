@@ -91,10 +91,21 @@ impl<'m> Importer<'m> {
                 self.folded.insert(i);
             }
         }
+        // Outputs of unsupported nodes, and of everything computed from them:
+        // skipped, so every unsupported node is found in one pass.
+        let mut poisoned: HashSet<&str> = HashSet::new();
         for (i, node) in g.node.iter().enumerate() {
             if self.folded.contains(&i) {
                 continue;
             }
+            if node.input.iter().any(|n| poisoned.contains(n.as_str())) {
+                poisoned.extend(node.output.iter().map(String::as_str));
+                if !super::is_known_op(node) {
+                    self.unsupported(node);
+                }
+                continue;
+            }
+            let before = self.unsupported.len();
             let domain = node.domain();
             if domain.is_empty() || domain == "ai.onnx" {
                 if !self.onnx_op(i, node)? {
@@ -106,6 +117,9 @@ impl<'m> Importer<'m> {
                 }
             } else {
                 self.unsupported(node);
+            }
+            if self.unsupported.len() > before {
+                poisoned.extend(node.output.iter().map(String::as_str));
             }
         }
         if !self.unsupported.is_empty() {

@@ -21,6 +21,48 @@ use std::path::{Path, PathBuf};
 /// The domains QONNX custom ops are exported under.
 pub const QONNX_DOMAINS: [&str; 3] = ["qonnx.custom_op.general", "finn.custom_op.general", "onnx.brevitas"];
 
+/// Default-domain ops the importer reads.
+pub const ONNX_OPS: [&str; 26] = [
+    "Constant",
+    "Identity",
+    "Dropout",
+    "QuantizeLinear",
+    "DequantizeLinear",
+    "Clip",
+    "QLinearConv",
+    "QLinearMatMul",
+    "Conv",
+    "ConvTranspose",
+    "Gemm",
+    "MatMul",
+    "Relu",
+    "Add",
+    "MaxPool",
+    "AveragePool",
+    "BatchNormalization",
+    "Flatten",
+    "Reshape",
+    "Slice",
+    "Shape",
+    "Gather",
+    "Unsqueeze",
+    "Squeeze",
+    "Concat",
+    "Cast",
+];
+
+/// QONNX ops the importer reads.
+pub const QONNX_OPS: [&str; 3] = ["Quant", "BipolarQuant", "Trunc"];
+
+/// Whether the importer knows a node's op (it may still reject its attributes).
+pub(crate) fn is_known_op(node: &proto::NodeProto) -> bool {
+    match node.domain() {
+        "" | "ai.onnx" => ONNX_OPS.contains(&node.op_type()),
+        d if QONNX_DOMAINS.contains(&d) => QONNX_OPS.contains(&node.op_type()),
+        _ => false,
+    }
+}
+
 /// An ONNX model lowbit cannot turn into its IR.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {

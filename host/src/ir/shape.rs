@@ -1,6 +1,6 @@
 //! Shape inference: output shapes from input shapes and attributes.
 
-use super::{ConvAttrs, Graph, Op, PoolAttrs, SliceAttrs, fmt_shape};
+use super::{ConvAttrs, Dim, Graph, Op, PoolAttrs, SliceAttrs, fmt_shape};
 
 /// A shape that does not fit an op's attributes.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -264,6 +264,34 @@ pub fn slice_ranges(s: &SliceAttrs, x: &[usize]) -> Result<Vec<(usize, i64, usiz
 
 fn slice_output_shape(s: &SliceAttrs, x: &[usize]) -> Result<Vec<usize>, String> {
     Ok(slice_ranges(s, x)?.into_iter().map(|(_, _, n)| n).collect())
+}
+
+/// The shape of every value with a symbolic batch: inferred with batch sizes 1
+/// and 2; a dimension that follows the batch is written symbolically.
+pub fn symbolic_shapes(graph: &Graph) -> Vec<Option<Vec<Dim>>> {
+    let infer = |batch| graph.declared_input_shapes(batch).and_then(|s| infer_shapes(graph, &s).ok());
+    let (Some(one), Some(two)) = (infer(1), infer(2)) else { return vec![None; graph.values.len()] };
+    let symbol = graph
+        .inputs
+        .iter()
+        .flat_map(|&i| graph.value(i).declared_shape.iter().flatten())
+        .find_map(|d| match d {
+            Dim::Symbolic(s) => Some(s.clone()),
+            Dim::Fixed(_) => None,
+        })
+        .unwrap_or_else(|| "batch".into());
+    one.iter()
+        .zip(&two)
+        .map(|(a, b)| {
+            let (a, b) = (a.as_ref()?, b.as_ref()?);
+            Some(
+                a.iter()
+                    .zip(b)
+                    .map(|(&x, &y)| if x == y { Dim::Fixed(x) } else { Dim::Symbolic(symbol.clone()) })
+                    .collect(),
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]
