@@ -352,6 +352,12 @@ impl ProgramBuilder {
         let [oh, ow] = geometry
             .conv_output([h, w])
             .ok_or_else(|| self.invalid(kind, "the kernel is larger than the padded input"))?;
+        let never_empty = geometry.windows_never_empty([h, w]);
+        self.ensure(
+            never_empty,
+            kind,
+            "a window (stepping over the input with its dilation) sees only padding",
+        )?;
         Ok((
             window,
             self.spatial_output(kind, x, [c, oh, ow])?,

@@ -79,10 +79,28 @@ impl Geometry {
         Some([axis(0)?, axis(1)?])
     }
 
-    /// Whether every pad is smaller than the kernel along its axis, which
-    /// guarantees that every pooling window holds at least one input value.
+    /// Whether every pad is smaller than the kernel along its axis (ONNX's
+    /// rule for pools).
     pub(crate) fn pads_smaller_than_kernel(&self) -> bool {
         self.pads.iter().enumerate().all(|(i, &p)| p < self.kernel[i % 2])
+    }
+
+    /// Whether every pooling window over an `[H, W]` input holds at least
+    /// one input value. Small pads do not guarantee it: with dilation the
+    /// taps can step over the whole input (kernel 2, dilation 2, pads 1 on a
+    /// width-1 input). O(output × kernel) per axis.
+    pub(crate) fn windows_never_empty(&self, input: [usize; 2]) -> bool {
+        let Some(output) = self.conv_output(input) else {
+            return false;
+        };
+        (0..2).all(|a| {
+            (0..output[a]).all(|o| {
+                (0..self.kernel[a]).any(|k| {
+                    let pos = (o * self.stride[a] + k * self.dilation[a]) as isize - self.pads[a] as isize;
+                    usize::try_from(pos).is_ok_and(|p| p < input[a])
+                })
+            })
+        })
     }
 
     /// Calls `f` with every input byte under the window whose top-left tap

@@ -95,6 +95,16 @@ impl<'a> Model<'a> {
         }
     }
 
+    /// Number of input values (= bytes) `run` expects.
+    pub fn input_len(&self) -> usize {
+        self.input.shape.elements()
+    }
+
+    /// Number of output values (= bytes) `run` produces.
+    pub fn output_len(&self) -> usize {
+        self.output.shape.elements()
+    }
+
     /// Bytes of scratch memory [`Model::run`] needs.
     pub fn arena_size(&self) -> usize {
         self.header.arena_size as usize

@@ -139,7 +139,7 @@ impl<'a> Checker<'_, 'a> {
     /// `len` bytes at `offset` in the data section (offset 4-aligned).
     fn blob(&self, offset: u32, len: usize) -> Result<&'a [u8], Error> {
         let start = offset as usize;
-        check(start % BLOB_ALIGN == 0, self.err)?;
+        check(start.is_multiple_of(BLOB_ALIGN), self.err)?;
         self.model
             .data
             .get(start..start.checked_add(len).ok_or(self.err)?)

@@ -3,8 +3,8 @@
 use super::Model;
 use super::prepare::Step;
 use crate::Error;
-use crate::format::{OpBody, OpRecord, f32_at};
-use crate::kernels::Values;
+use crate::format::{OpBody, OpRecord, Window, f32_at};
+use crate::kernels::{Geometry, Values};
 
 /// Validates the tensor table and the op graph of a model whose header,
 /// sections and CRC were already checked.
@@ -52,15 +52,16 @@ pub(super) fn validate(model: &Model<'_>) -> Result<(), Error> {
         views_only(next..record.output)?;
         next = record.output + 1;
         Step::prepare(model, index, record)?;
-        check_values(model, record).map_err(|()| err)
+        check_contents(model, record).map_err(|()| err)
     })?;
     views_only(next..model.header.tensor_count)
 }
 
-/// Checks on constant values that [`Step::prepare`] leaves out because they
-/// are O(size): multipliers are finite and lookup tables stay in the
-/// output's range.
-fn check_values(model: &Model<'_>, record: &OpRecord) -> Result<(), ()> {
+/// The checks that [`Step::prepare`] leaves out because they are not O(1):
+/// multipliers are finite, lookup tables stay in the output's range, and
+/// no pooling window sees only padding (the kernels would report a fault
+/// rather than panic, but the model would be useless).
+fn check_contents(model: &Model<'_>, record: &OpRecord) -> Result<(), ()> {
     let finite = |offset: u32, count: u32| {
         let array = model.data.get(offset as usize..).unwrap_or(&[]);
         (0..count as usize).all(|i| f32_at(array, i).is_some_and(f32::is_finite))
@@ -69,7 +70,10 @@ fn check_values(model: &Model<'_>, record: &OpRecord) -> Result<(), ()> {
         OpBody::Conv { affine, .. } | OpBody::ConvTranspose { affine, .. } | OpBody::Dense { affine } => {
             finite(affine.requant.multipliers, affine.requant.count)
         }
-        OpBody::AvgPool { requant, .. } => finite(requant.multipliers, requant.count),
+        OpBody::MaxPool { window } => pool_windows_filled(model, record, window)?,
+        OpBody::AvgPool { window, requant, .. } => {
+            pool_windows_filled(model, record, window)? && finite(requant.multipliers, requant.count)
+        }
         OpBody::Lut { table } => {
             let y = model.tensor(record.output).map_err(|_| ())?;
             let (lo, hi) = y.quant.range();
@@ -77,7 +81,13 @@ fn check_values(model: &Model<'_>, record: &OpRecord) -> Result<(), ()> {
             let bytes = model.data.get(*table as usize..).and_then(|t| t.get(..256)).ok_or(())?;
             bytes.iter().all(|&b| (lo..=hi).contains(&values.get(b)))
         }
-        OpBody::MaxPool { .. } | OpBody::Add { .. } => true,
+        OpBody::Add { .. } => true,
     };
     if ok { Ok(()) } else { Err(()) }
+}
+
+/// Whether every window of a pooling op holds an input value.
+fn pool_windows_filled(model: &Model<'_>, record: &OpRecord, window: &Window) -> Result<bool, ()> {
+    let [_, h, w] = model.tensor(record.input).map_err(|_| ())?.shape.chw().ok_or(())?;
+    Ok(Geometry::from(window).windows_never_empty([h, w]))
 }
