@@ -24,5 +24,6 @@ pub mod export;
 pub mod import;
 pub mod inspect;
 pub mod ir;
+pub mod lower;
 pub mod npy;
 pub mod onnx;

@@ -2,7 +2,6 @@
 
 use super::{floats, int_tensor, ints};
 use crate::ir::{ClipAttrs, DType, QuantParams, QuantizeAttrs, Tensor, TensorData, TruncAttrs, shape::broadcast_shape};
-use lowbit_runtime::arith;
 
 pub(super) fn quantize(a: &QuantizeAttrs, x: &Tensor, q: &QuantParams, dtype: DType) -> Result<Tensor, String> {
     let range = q.range();
@@ -23,18 +22,10 @@ pub(super) fn dequantize(x: &Tensor, q: &QuantParams) -> Result<Tensor, String> 
     Ok(Tensor::f32(x.shape.clone(), out))
 }
 
-/// QONNX `Trunc` (v2), in qonnx's float32 order: round the incoming
-/// integer, divide by `2^shift`, clamp, round with the op's mode.
+/// QONNX `Trunc` (v2), see [`TruncAttrs::apply`].
 pub(super) fn trunc(a: &TruncAttrs, x: &Tensor, q: &QuantParams, dtype: DType) -> Result<Tensor, String> {
-    let (lo, hi) = q.range();
-    let divisor = 2f32.powi(a.shift);
-    let out = floats(x)?
-        .iter()
-        .map(|&v| {
-            let y = arith::round_half_even(v / a.in_scale + a.in_zero_point) / divisor;
-            a.rounding.apply(y.clamp(lo as f32, hi as f32)) as i64
-        })
-        .collect();
+    let range = q.range();
+    let out = floats(x)?.iter().map(|&v| a.apply(v, range)).collect();
     Ok(int_tensor(dtype, x.shape.clone(), out))
 }
 

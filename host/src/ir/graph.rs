@@ -143,6 +143,19 @@ impl Graph {
         }
     }
 
+    /// The declared input shapes with the first dimension, the batch,
+    /// replaced by `batch` whether it was symbolic or fixed (exporters often
+    /// fix the batch of their example input).
+    pub fn input_shapes_with_batch(&self, batch: usize) -> Option<Vec<Vec<usize>>> {
+        let mut shapes = self.declared_input_shapes(batch)?;
+        for s in &mut shapes {
+            if let Some(d) = s.first_mut() {
+                *d = batch;
+            }
+        }
+        Some(shapes)
+    }
+
     /// The concrete input shapes the graph declares, with symbolic
     /// dimensions (a dynamic batch) set to `batch`.
     pub fn declared_input_shapes(&self, batch: usize) -> Option<Vec<Vec<usize>>> {

@@ -113,6 +113,16 @@ pub struct TruncAttrs {
     pub rounding: Rounding,
 }
 
+impl TruncAttrs {
+    /// Truncates one float value into `[min, max]`, in qonnx's float32 order:
+    /// round to the incoming integer, divide by `2^shift`, clamp, round.
+    pub fn apply(&self, x: f32, (min, max): (i64, i64)) -> i64 {
+        let divisor = 2f32.powi(self.shift);
+        let y = lowbit_runtime::arith::round_half_even(x / self.in_scale + self.in_zero_point) / divisor;
+        self.rounding.apply(y.clamp(min as f32, max as f32)) as i64
+    }
+}
+
 /// Attributes of [`Op::Quantize`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct QuantizeAttrs {

@@ -1,0 +1,66 @@
+//! Every corpus model lowers to an `.lbm` program (or fails with a named
+//! reason from a short, explicit list), and the program run by the runtime
+//! crate on the host matches the reference output.
+
+use lowbit_tests::{cases, diff};
+
+/// Models that do not lower, with the reason the lowering gives.
+const NOT_LOWERED: [(&str, &str); 3] = [
+    // The float input is sliced in two and each half quantized with its own
+    // scale: a program takes one quantized input.
+    ("qcdq_eltwise_add", "Slice"),
+    // No input or output quantizer: a float Gemm with a float bias.
+    ("qcdq_linear_w8_default", "not quantized"),
+    // QuantLinear without an input quantizer: the layer reads float input.
+    ("qcdq_linear_w4pc_relu4", "not quantized"),
+];
+
+#[test]
+fn corpus_models_lower_and_match_their_reference() {
+    let mut failures = Vec::new();
+    println!("{:<34} {:>8} {:>9} {:>7}  {:>8} {:>8}", "case", "max LSB", "differing", "total", "file B", "arena B");
+    for case in cases() {
+        let graph = lowbit::import::import_file(&case.model()).unwrap();
+        let lowered = match lowbit::lower::lower(&graph) {
+            Ok(l) => l,
+            Err(e) => {
+                let msg = e.to_string();
+                match NOT_LOWERED.iter().find(|(n, _)| *n == case.name) {
+                    Some((_, why)) if msg.contains(why) => println!("{:<34} not lowered: {msg}", case.name),
+                    _ => failures.push(format!("{}: lowering failed: {msg}", case.name)),
+                }
+                continue;
+            }
+        };
+        if NOT_LOWERED.iter().any(|(n, _)| *n == case.name) {
+            failures.push(format!("{}: now lowers; remove it from NOT_LOWERED", case.name));
+        }
+        let run = lowbit::lower::run_lbm(&lowered.bytes, &case.npy("input.npy").unwrap()).unwrap();
+        let (expected, _) = case.expected();
+        // Integer references compare as integers; float references as steps of the output scale.
+        let d = if expected.dtype.is_int() {
+            diff(&run.ints, &expected, None)
+        } else {
+            diff(&run.floats, &expected, Some(run.quant.scale as f64))
+        };
+        println!(
+            "{:<34} {:>8.3} {:>9} {:>7}  {:>8} {:>8}{}",
+            case.name,
+            d.max_lsb,
+            d.differing,
+            d.total,
+            lowered.report.file_bytes,
+            lowered.report.arena_bytes,
+            if d.exact() { "  exact" } else { "" }
+        );
+        // QOp graphs are integer arithmetic end to end: bit-exact. QCDQ/QONNX
+        // layers compute in float in ONNX Runtime / numpy, whose summation order
+        // can move a value across a rounding boundary: at most 1 LSB.
+        let tolerance = if case.format == "qop" { 0.0 } else { 1.0 };
+        // (1e-6: dividing a float difference by the scale is itself rounded.)
+        if d.max_lsb > tolerance + 1e-6 {
+            failures.push(format!("{}: {} of {} differ, max {} LSB", case.name, d.differing, d.total, d.max_lsb));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
