@@ -23,7 +23,6 @@ use core::fmt;
 ///   [`InputOutOfRange`](Error::InputOutOfRange)): the model is fine; fix the
 ///   buffers passed to `run`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum Error {
     /// The blob does not start with the `.lbm` magic bytes.

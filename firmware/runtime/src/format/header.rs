@@ -17,17 +17,16 @@ pub(crate) const HEADER_LEN: usize = 64;
 /// Byte offset of the CRC-32 field.
 pub(crate) const CRC_OFFSET: usize = 8;
 
-/// Alignment of the op table.
-pub(crate) const OP_TABLE_ALIGN: usize = 4;
+/// Alignment of the op table in the file.
+const OP_TABLE_ALIGN: usize = 4;
 
-/// Alignment of the constant data section (and, inside it, of every blob
-/// relative to the section start is [`DATA_BLOB_ALIGN`]). 16 bytes lets a
+/// Alignment of the constant data section in the file. 16 bytes lets a
 /// later SIMD kernel read weights in place from a 16-byte aligned model.
-pub(crate) const DATA_ALIGN: usize = 16;
+const DATA_ALIGN: usize = 16;
 
-/// Alignment of each blob (weights, biases, multipliers, tables) inside the
-/// constant data section.
-pub(crate) const DATA_BLOB_ALIGN: usize = 4;
+/// Alignment of each blob (weights, biases, multipliers, tables) relative
+/// to the start of the constant data section.
+pub(crate) const BLOB_ALIGN: usize = 4;
 
 /// The CRC-32 used by the format: CRC-32/ISO-HDLC (zlib's, PNG's).
 const CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);

@@ -9,9 +9,9 @@ mod pack;
 mod tensor;
 
 pub(crate) use cursor::{f32_at, i32_at};
+pub(crate) use header::{BLOB_ALIGN, Header};
 #[cfg(feature = "std")]
 pub(crate) use header::{CRC_OFFSET, Layout, checksum};
-pub(crate) use header::{DATA_BLOB_ALIGN as BLOB_ALIGN, Header};
 pub use header::{FORMAT_VERSION, MAGIC};
 #[cfg(feature = "std")]
 pub(crate) use op::Blob;

@@ -7,7 +7,6 @@ use core::fmt;
 
 /// The kind of an op record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum OpKind {
     /// 1d/2d convolution (groups, dilation, pads) with requantization.

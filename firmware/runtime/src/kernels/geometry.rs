@@ -88,24 +88,23 @@ impl Geometry {
     /// Whether every pooling window over an `[H, W]` input holds at least
     /// one input value. Small pads do not guarantee it: with dilation the
     /// taps can step over the whole input (kernel 2, dilation 2, pads 1 on a
-    /// width-1 input). O(output × kernel) per axis.
+    /// width-1 input). O(output) per axis.
     pub(crate) fn windows_never_empty(&self, input: [usize; 2]) -> bool {
         let Some(output) = self.conv_output(input) else {
             return false;
         };
         (0..2).all(|a| {
             (0..output[a]).all(|o| {
-                (0..self.kernel[a]).any(|k| {
-                    let pos = (o * self.stride[a] + k * self.dilation[a]) as isize - self.pads[a] as isize;
-                    usize::try_from(pos).is_ok_and(|p| p < input[a])
-                })
+                let origin = (o * self.stride[a]) as isize - self.pads[a] as isize;
+                !inside(origin, self.dilation[a], self.kernel[a], input[a]).is_empty()
             })
         })
     }
 
     /// Calls `f` with every input byte under the window whose top-left tap
     /// is at `origin` (may be negative: padding). Returns how many taps
-    /// fell inside the input; taps in the padding are skipped.
+    /// fell inside the input. Taps in the padding are skipped without being
+    /// visited, so the cost is the number of valid taps, whatever the kernel.
     #[inline]
     pub(crate) fn for_each_tap(
         &self,
@@ -114,13 +113,14 @@ impl Geometry {
         origin: [isize; 2],
         mut f: impl FnMut(u8),
     ) -> usize {
+        let (dy, dx) = (self.dilation[0], self.dilation[1]);
         let mut count = 0;
-        for ky in 0..self.kernel[0] {
-            let Some(line) = row(plane, h, w, origin[0] + (ky * self.dilation[0]) as isize) else {
+        for ky in inside(origin[0], dy, self.kernel[0], h) {
+            let Some(line) = row(plane, h, w, origin[0] + (ky * dy) as isize) else {
                 continue;
             };
-            for kx in 0..self.kernel[1] {
-                if let Some(&b) = at(line, origin[1] + (kx * self.dilation[1]) as isize) {
+            for kx in inside(origin[1], dx, self.kernel[1], w) {
+                if let Some(&b) = at(line, origin[1] + (kx * dx) as isize) {
                     f(b);
                     count += 1;
                 }
@@ -128,6 +128,23 @@ impl Geometry {
         }
         count
     }
+}
+
+/// The taps `t` of a `kernel`-tap window starting at `origin` with the given
+/// dilation for which `origin + t · dilation` lies in `0..n`.
+#[inline]
+fn inside(origin: isize, dilation: usize, kernel: usize, n: usize) -> core::ops::Range<usize> {
+    let d = dilation.max(1);
+    let first = if origin >= 0 {
+        0
+    } else {
+        origin.unsigned_abs().div_ceil(d)
+    };
+    let end = match (n as isize - 1).checked_sub(origin) {
+        Some(room) if room >= 0 => (room as usize / d + 1).min(kernel),
+        _ => 0,
+    };
+    first..end.max(first)
 }
 
 /// Row `y` of an `h × w` plane, or `None` if `y` is outside `0..h`.
