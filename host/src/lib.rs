@@ -27,3 +27,5 @@ pub mod ir;
 pub mod lower;
 pub mod npy;
 pub mod onnx;
+pub mod onnxruntime;
+pub mod verify;

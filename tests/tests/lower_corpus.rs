@@ -64,3 +64,23 @@ fn corpus_models_lower_and_match_their_reference() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The integer programs of the digits MLP classify the 360 test images
+/// exactly as ONNX Runtime does (same logits, same argmax, accuracy 0.9667).
+#[test]
+fn digits_programs_match_onnx_runtime_on_all_360_images() {
+    for case in cases().into_iter().filter(|c| c.name.ends_with("digits_mlp") && c.format != "qonnx") {
+        let graph = lowbit::import::import_file(&case.model()).unwrap();
+        let lowered = lowbit::lower::lower(&graph).unwrap();
+        let run = lowbit::lower::run_lbm(&lowered.bytes, &case.npy("test_x.npy").unwrap()).unwrap();
+        let labels = case.npy("test_y.npy").unwrap();
+        let ort = case.npy("ort_test_logits.npy").unwrap();
+        let (acc, preds) = lowbit_tests::accuracy(&run.floats, &labels);
+        let (_, ort_preds) = lowbit_tests::accuracy(&ort, &labels);
+        let d = diff(&run.floats, &ort, Some(run.quant.scale as f64));
+        println!("{}: accuracy {acc:.4}, logits differing from ORT {}/{}", case.name, d.differing, d.total);
+        assert_eq!(format!("{acc:.4}"), "0.9667", "{}", case.name);
+        assert_eq!(preds, ort_preds, "{}", case.name);
+        assert!(d.exact(), "{}", case.name);
+    }
+}

@@ -1,6 +1,5 @@
 //! `lowbit inspect MODEL [--json]`.
 
-use anyhow::Context;
 use std::path::PathBuf;
 
 /// Arguments of `lowbit inspect`.
@@ -15,8 +14,7 @@ pub struct Args {
 
 /// Imports the model and prints its report.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let graph =
-        lowbit::import::import_file(&args.model).with_context(|| format!("importing {}", args.model.display()))?;
+    let graph = super::import(&args.model)?;
     let report = lowbit::inspect::report(&graph);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

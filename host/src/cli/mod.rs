@@ -1,7 +1,9 @@
 //! Command-line interface: one module per subcommand.
 
 mod inspect;
+mod lower;
 mod run;
+mod verify;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -18,8 +20,18 @@ struct Cli {
 enum Command {
     /// Show the format, opsets and a per-layer table of a model.
     Inspect(inspect::Args),
-    /// Run a model on the host on inputs from a .npy file.
+    /// Run a model (.onnx, or an .lbm program) on the host on inputs from a .npy file.
     Run(run::Args),
+    /// Lower a model to a packed integer program (.lbm) for the device runtime.
+    Lower(lower::Args),
+    /// Lower a model and compare the integer program with ONNX Runtime.
+    Verify(verify::Args),
+}
+
+/// Imports a model, with the file named in errors.
+fn import(path: &std::path::Path) -> anyhow::Result<lowbit::ir::Graph> {
+    use anyhow::Context;
+    lowbit::import::import_file(path).with_context(|| format!("importing {}", path.display()))
 }
 
 /// Parses the command line, runs the subcommand and reports errors with their causes.
@@ -28,6 +40,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(args),
         Command::Run(args) => run::run(args),
+        Command::Lower(args) => lower::run(args),
+        Command::Verify(args) => verify::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

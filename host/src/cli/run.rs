@@ -7,7 +7,7 @@ use std::path::PathBuf;
 /// Arguments of `lowbit run`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The model (.onnx).
+    /// The model: an .onnx file, or an .lbm program from `lowbit lower`.
     model: PathBuf,
     /// Input array (.npy); its first dimension is the batch.
     #[arg(long)]
@@ -22,9 +22,18 @@ pub struct Args {
 
 /// Runs the model and writes output 0.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let graph =
-        lowbit::import::import_file(&args.model).with_context(|| format!("importing {}", args.model.display()))?;
     let input = lowbit::npy::read(&args.input)?;
+    let bytes = std::fs::read(&args.model).with_context(|| format!("reading {}", args.model.display()))?;
+    if bytes.starts_with(&lowbit_runtime::MAGIC) {
+        // An integer program: run it with the device's runtime code.
+        let run =
+            lowbit::lower::run_lbm(&bytes, &input).with_context(|| format!("running {}", args.model.display()))?;
+        let out = if args.int { run.ints } else { run.floats };
+        lowbit::npy::write(&args.output, &out)?;
+        eprintln!("wrote {} {} to {}", out.dtype, lowbit::ir::fmt_shape(&out.shape), args.output.display());
+        return Ok(());
+    }
+    let graph = super::import(&args.model)?;
     let outputs = lowbit::exec::run(&graph, &[input]).with_context(|| format!("running {}", args.model.display()))?;
     let out = if args.int { integers(&graph, &outputs[0])? } else { floats(&graph, &outputs[0]) };
     lowbit::npy::write(&args.output, &out)?;

@@ -1,0 +1,50 @@
+//! `lowbit lower MODEL -o OUT.lbm [--report]`.
+
+use anyhow::Context;
+use std::path::PathBuf;
+
+/// Arguments of `lowbit lower`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The model (.onnx).
+    model: PathBuf,
+    /// Where to write the integer program.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Print sizes and costs per op, against their lower bounds.
+    #[arg(long)]
+    report: bool,
+}
+
+/// Lowers the model and writes the `.lbm` file.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let graph = super::import(&args.model)?;
+    let lowered = lowbit::lower::lower(&graph).with_context(|| format!("lowering {}", args.model.display()))?;
+    std::fs::write(&args.output, &lowered.bytes).with_context(|| format!("writing {}", args.output.display()))?;
+    let r = &lowered.report;
+    if args.report {
+        print!("{r}");
+        let bound = r.weight_bytes_lower_bound + r.param_bytes;
+        println!(
+            "file {} B = weight-bits bound {} B + params {} B + {} B header, records and alignment ({:+.1} % over the bound)",
+            r.file_bytes,
+            r.weight_bytes_lower_bound,
+            r.param_bytes,
+            r.file_bytes.saturating_sub(bound),
+            (r.file_bytes as f64 / bound.max(1) as f64 - 1.0) * 100.0
+        );
+        println!("arena {} B (live-set lower bound {} B)", r.arena_bytes, r.arena_bytes_lower_bound);
+    }
+    for note in &lowered.notes {
+        eprintln!("note: {note}");
+    }
+    eprintln!(
+        "wrote {} ({} B, {} ops, arena {} B, {} MACs per inference)",
+        args.output.display(),
+        r.file_bytes,
+        r.ops.len(),
+        r.arena_bytes,
+        r.macs
+    );
+    Ok(())
+}
