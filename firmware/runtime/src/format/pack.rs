@@ -45,15 +45,6 @@ impl WeightFormat {
         }
     }
 
-    /// The largest magnitude a weight in this format can have.
-    pub fn max_abs(self) -> u32 {
-        match self {
-            WeightFormat::Signed(b) => 1 << (b.clamp(1, 8) - 1),
-            WeightFormat::Unsigned(b) => (1 << b.clamp(1, 8)) - 1,
-            WeightFormat::Bipolar => 1,
-        }
-    }
-
     /// The `(bits, tag)` bytes stored in an op record.
     #[cfg(feature = "std")]
     pub(crate) fn code(self) -> (u8, u8) {
