@@ -71,7 +71,9 @@ pub fn write(graph: &Graph, style: Style, path: &Path) -> Result<(), ExportError
 
 /// Builds the ONNX model of `graph` in `style`.
 pub fn to_model(graph: &Graph, style: Style) -> Result<proto::ModelProto, ExportError> {
-    let opset = graph.source.onnx_opset().unwrap_or(13).max(13);
+    // The graph's own opset (10 or later: QuantizeLinear); `transform::check_style`
+    // says what a lower opset cannot carry.
+    let opset = graph.source.onnx_opset().unwrap_or(13).max(10);
     let mut w = Writer { g: graph, b: OnnxBuilder::default(), names: HashMap::new(), style };
     for &id in graph.inputs.iter().chain(&graph.outputs) {
         w.b.reserve(&graph.value(id).name);
