@@ -84,3 +84,27 @@ fn digits_programs_match_onnx_runtime_on_all_360_images() {
         assert!(d.exact(), "{}", case.name);
     }
 }
+
+/// The digits MLP's `.lbm` is within 10 % of its information content (the
+/// weights packed at their bit widths plus biases, multipliers and tables),
+/// and its arena is the largest live set.
+#[test]
+fn digits_program_size_and_arena_meet_their_lower_bounds() {
+    for case in cases().into_iter().filter(|c| c.name.ends_with("digits_mlp")) {
+        let graph = lowbit::import::import_file(&case.model()).unwrap();
+        let r = lowbit::lower::lower(&graph).unwrap().report;
+        let bound = r.weight_bytes_lower_bound + r.param_bytes;
+        let over = r.file_bytes as f64 / bound as f64 - 1.0;
+        println!(
+            "{}: file {} B, bound {} B ({:+.2} %), arena {} B",
+            case.name,
+            r.file_bytes,
+            bound,
+            over * 100.0,
+            r.arena_bytes
+        );
+        assert_eq!(r.weight_bytes, r.weight_bytes_lower_bound, "{}: weights are packed at their bit widths", case.name);
+        assert!(over <= 0.10, "{}: {} B is {:.1} % over {bound} B", case.name, r.file_bytes, over * 100.0);
+        assert_eq!(r.arena_bytes, r.arena_bytes_lower_bound, "{}", case.name);
+    }
+}

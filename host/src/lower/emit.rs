@@ -60,11 +60,12 @@ impl<'g> Lowerer<'g> {
             self.node(node)?;
         }
         let out = self.g.outputs[0];
+        let last = self.g.producer(out).ok_or_else(|| LowerError::Graph("output 0 has no producer".into()))?;
         let t = match self.vals.get(&out).cloned() {
-            Some(Lv::Int(it)) => it.t,
+            Some(Lv::Int(it)) => self.viewed(last, it.t, out)?,
             Some(Lv::Real(r)) if matches!(r.base, Base::Grid(_)) => {
-                let last = self.g.producer(out).ok_or_else(|| LowerError::Graph("output 0 has no producer".into()))?;
-                self.materialize(last, r)?.t
+                let t = self.materialize(last, r)?.t;
+                self.viewed(last, t, out)?
             }
             _ => {
                 return Err(LowerError::Graph(format!(
@@ -95,6 +96,18 @@ impl<'g> Lowerer<'g> {
         }
     }
 
+    /// `t` with the shape of graph value `id` (Reshape/Flatten are lowered
+    /// lazily: a view is made only where an op or the output needs the shape).
+    pub(super) fn viewed(&mut self, node: &Node, t: TensorId, id: ValueId) -> Res<TensorId> {
+        let want = self.sample_shape(node, id)?;
+        let have = self.build(node, self.b.shape(t))?;
+        if have.dims().iter().map(|&d| d as usize).eq(want.iter().copied()) {
+            return Ok(t);
+        }
+        let r = self.b.reshape(t, &want);
+        self.build(node, r)
+    }
+
     pub(super) fn build<T>(&self, node: &Node, r: Result<T, lowbit_runtime::build::BuildError>) -> Res<T> {
         r.map_err(|source| LowerError::Build { node: node.name.clone(), source })
     }
@@ -123,17 +136,20 @@ impl<'g> Lowerer<'g> {
             Op::Clip(c) => self.post(node, Post::Clip(c.min, c.max))?,
             Op::MaxPool(p) => self.max_pool(node, p)?,
             Op::AveragePool(a) => {
-                let input = self.grid(node, x)?;
+                let mut input = self.grid(node, x)?;
+                input.t = self.viewed(node, input.t, x)?;
                 let pool = pool_params(node, &a.pool)?;
                 let window = pool.kernel[0] * pool.kernel[1];
                 let count_include_pad = a.count_include_pad;
                 Lv::Real(Real { base: Base::Avg { input, pool, count_include_pad, window }, post: vec![] })
             }
             Op::Add => {
-                let (a, b) = (self.grid(node, node.inputs[0])?, self.grid(node, node.inputs[1])?);
+                let (mut a, mut b) = (self.grid(node, node.inputs[0])?, self.grid(node, node.inputs[1])?);
                 if self.sample_shape(node, node.inputs[0])? != self.sample_shape(node, node.inputs[1])? {
                     return Err(err(node, "Add with broadcasting does not lower; both operands need the same shape"));
                 }
+                a.t = self.viewed(node, a.t, node.inputs[0])?;
+                b.t = self.viewed(node, b.t, node.inputs[1])?;
                 Lv::Real(Real { base: Base::Sum(a, b), post: vec![] })
             }
             Op::BatchNorm { epsilon } => self.batch_norm(node, *epsilon)?,

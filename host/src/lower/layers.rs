@@ -129,8 +129,23 @@ impl Lowerer<'_> {
         let bias =
             self.bias(node, node.inputs.get(2).copied(), &Self::acc_scale(x.q.scale[0], &w.scale), w.shape[0])?;
         let op = self.conv_op(node, a, w.values, w.shape[0], w.format, bias)?;
-        let acc = Acc { input: x.t, op, input_scale: x.q.scale[0], weight_scale: w.scale, affine: None };
+        let input = self.conv_input(node, &op, x.t)?;
+        let acc = Acc { input, op, input_scale: x.q.scale[0], weight_scale: w.scale, affine: None };
         Ok(Lv::Real(Real { base: Base::Acc(Box::new(acc)), post: vec![] }))
+    }
+
+    /// The tensor a convolution reads, viewed with its C,H,W / C,L shape (a
+    /// dense layer reads the elements whatever the shape).
+    fn conv_input(
+        &mut self,
+        node: &Node,
+        op: &AccOp,
+        t: lowbit_runtime::build::TensorId,
+    ) -> Res<lowbit_runtime::build::TensorId> {
+        match op {
+            AccOp::Dense(_) => Ok(t),
+            _ => self.viewed(node, t, node.inputs[0]),
+        }
     }
 
     /// A convolution; the 1-wide convolution Brevitas exports for Linear
@@ -198,7 +213,8 @@ impl Lowerer<'_> {
             bias,
             requant: placeholder(),
         });
-        let acc = Acc { input: x.t, op, input_scale: x.q.scale[0], weight_scale: w.scale, affine: None };
+        let input = self.viewed(node, x.t, node.inputs[0])?;
+        let acc = Acc { input, op, input_scale: x.q.scale[0], weight_scale: w.scale, affine: None };
         Ok(Lv::Real(Real { base: Base::Acc(Box::new(acc)), post: vec![] }))
     }
 
@@ -208,7 +224,8 @@ impl Lowerer<'_> {
         let bias =
             self.bias(node, node.inputs.get(2).copied(), &Self::acc_scale(x.q.scale[0], &w.scale), w.shape[0])?;
         let op = self.conv_op(node, a, w.values, w.shape[0], w.format, bias)?;
-        let acc = Acc { input: x.t, op, input_scale: x.q.scale[0], weight_scale: w.scale, affine: None };
+        let input = self.conv_input(node, &op, x.t)?;
+        let acc = Acc { input, op, input_scale: x.q.scale[0], weight_scale: w.scale, affine: None };
         self.integer_output(node, acc)
     }
 
@@ -217,13 +234,7 @@ impl Lowerer<'_> {
         let q = self.g.quant(node.output).ok_or_else(|| err(node, "output has no quantization"))?.clone();
         let out_tq = tensor_quant(node, &q)?;
         let (lo, hi) = q.range();
-        let dense_from_conv = matches!(acc.op, AccOp::Dense(_)) && matches!(node.op, crate::ir::Op::QLinearConv(_));
-        let mut t = self.emit_acc(node, acc, out_tq, lo as i32, hi as i32)?;
-        if dense_from_conv {
-            let shape = self.sample_shape(node, node.output)?;
-            let r = self.b.reshape(t, &shape);
-            t = self.build(node, r)?;
-        }
+        let t = self.emit_acc(node, acc, out_tq, lo as i32, hi as i32)?;
         Ok(Lv::Int(IntTensor { t, q }))
     }
 
@@ -302,12 +313,14 @@ impl Lowerer<'_> {
         let params = pool_params(node, p)?;
         match self.lv(node, node.inputs[0])? {
             Lv::Int(it) => {
-                let r = self.b.max_pool(it.t, params);
+                let t = self.viewed(node, it.t, node.inputs[0])?;
+                let r = self.b.max_pool(t, params);
                 Ok(Lv::Int(IntTensor { t: self.build(node, r)?, q: it.q }))
             }
             // max commutes with the monotonic dequantization, ReLU and Clip.
             Lv::Real(Real { base: Base::Grid(it), post }) => {
-                let r = self.b.max_pool(it.t, params);
+                let t = self.viewed(node, it.t, node.inputs[0])?;
+                let r = self.b.max_pool(t, params);
                 Ok(Lv::Real(Real { base: Base::Grid(IntTensor { t: self.build(node, r)?, q: it.q }), post }))
             }
             _ => Err(err(node, "max pooling needs quantized input")),
@@ -349,18 +362,12 @@ impl Lowerer<'_> {
         Ok(Lv::Real(Real { base: Base::Acc(acc), post }))
     }
 
-    /// Flatten/Reshape: a view of the same bytes.
+    /// Flatten/Reshape: the same bytes; a view is made only where a later op
+    /// or the output needs the new shape (see [`Lowerer::viewed`]).
     pub(super) fn reshape(&mut self, node: &Node) -> Res<Lv> {
-        let shape = self.sample_shape(node, node.output)?;
+        self.sample_shape(node, node.output)?;
         match self.lv(node, node.inputs[0])? {
-            Lv::Int(it) => {
-                let r = self.b.reshape(it.t, &shape);
-                Ok(Lv::Int(IntTensor { t: self.build(node, r)?, q: it.q }))
-            }
-            Lv::Real(Real { base: Base::Grid(it), post }) => {
-                let r = self.b.reshape(it.t, &shape);
-                Ok(Lv::Real(Real { base: Base::Grid(IntTensor { t: self.build(node, r)?, q: it.q }), post }))
-            }
+            lv @ (Lv::Int(_) | Lv::Real(Real { base: Base::Grid(_), .. })) => Ok(lv),
             _ => Err(err(node, "reshaping an unquantized value does not lower")),
         }
     }

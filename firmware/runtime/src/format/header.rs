@@ -1,4 +1,4 @@
-//! The fixed 64-byte file header and the file's section layout.
+//! The fixed 40-byte file header and the file's section layout.
 
 use super::cursor::Reader;
 use super::tensor::TENSOR_RECORD_LEN;
@@ -12,7 +12,7 @@ pub const MAGIC: [u8; 4] = *b"LBM\0";
 pub const FORMAT_VERSION: u16 = 1;
 
 /// Size of the fixed header in bytes.
-pub(crate) const HEADER_LEN: usize = 64;
+pub(crate) const HEADER_LEN: usize = 40;
 
 /// Byte offset of the CRC-32 field.
 pub(crate) const CRC_OFFSET: usize = 8;
@@ -151,7 +151,7 @@ impl Header {
         Ok((header, layout))
     }
 
-    /// Appends the 64 header bytes, with the CRC field as stored in `self`.
+    /// Appends the 40 header bytes, with the CRC field as stored in `self`.
     #[cfg(feature = "std")]
     pub(crate) fn encode(&self, out: &mut std::vec::Vec<u8>) {
         let mut w = super::cursor::Writer(out);

@@ -130,7 +130,7 @@ fn file_errors_name_the_problem() {
     );
     assert_eq!(
         Model::from_bytes(&bytes[..10]).unwrap_err(),
-        Error::Truncated { needed: 64, got: 10 }
+        Error::Truncated { needed: 40, got: 10 }
     );
     for e in [
         err,
