@@ -50,9 +50,10 @@ pub fn randn(shape: &[usize], seed: u64) -> Tensor {
     Tensor::f32(shape.to_vec(), v)
 }
 
-/// Calibrates `model` on four batches shaped like `input`.
+/// Calibrates `model` on eight batches shaped like `input` (one for images).
 fn calibrated(mut model: Model, input: &Tensor) -> Result<Model, NnError> {
-    let batches: Vec<Vec<Tensor>> = (1..=4).map(|s| vec![randn(&input.shape, 100 + s)]).collect();
+    let n = if input.len() > 10_000 { 1 } else { 8 };
+    let batches: Vec<Vec<Tensor>> = (1..=n).map(|s| vec![randn(&input.shape, 100 + s)]).collect();
     model.calibrate(&batches)?;
     Ok(model)
 }

@@ -1,5 +1,6 @@
 //! Command-line interface: one module per subcommand.
 
+mod convert;
 mod inspect;
 mod lower;
 mod run;
@@ -26,6 +27,8 @@ enum Command {
     Lower(lower::Args),
     /// Lower a model and compare the integer program with ONNX Runtime.
     Verify(verify::Args),
+    /// Convert a model between QCDQ, QOp and QONNX.
+    Convert(convert::Args),
 }
 
 /// Imports a model, with the file named in errors.
@@ -42,6 +45,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Lower(args) => lower::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Convert(args) => convert::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

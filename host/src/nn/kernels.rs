@@ -82,30 +82,36 @@ pub(crate) fn conv(
     let [kh, kw, sh, sw, ph, pw, dh, dw] = win.dims();
     let (cg, og) = (c / groups, o / groups);
     let (xv, wv) = (f(x), f(w));
+    // The output columns whose tap `k` reads an input column: `[lo, hi)`.
+    let valid = |k: usize, d: usize, p: usize, s: usize, size: usize, out: usize| {
+        let first = (p.saturating_sub(k * d)).div_ceil(s);
+        let last = (size + p).checked_sub(k * d).map_or(0, |v| v.div_ceil(s)).min(out);
+        (first.min(last), last)
+    };
     let mut out = Vec::with_capacity(n * o * oh * ow);
+    let mut plane = vec![0f64; oh * ow];
     for b in 0..n {
         for oc in 0..o {
+            plane.fill(bias.map_or(0.0, |bv| bv[oc] as f64));
             let g = oc / og;
-            for oy in 0..oh {
-                for ox in 0..ow {
-                    let mut acc = bias.map_or(0.0, |bv| bv[oc] as f64);
-                    for icl in 0..cg {
-                        let ic = g * cg + icl;
-                        for ky in 0..kh {
-                            let Some(iy) = (oy * sh + ky * dh).checked_sub(ph).filter(|&v| v < ih) else { continue };
-                            for kx in 0..kw {
-                                let Some(ix) = (ox * sw + kx * dw).checked_sub(pw).filter(|&v| v < iw) else {
-                                    continue;
-                                };
-                                let xi = ((b * c + ic) * ih + iy) * iw + ix;
-                                let wi = ((oc * cg + icl) * kh + ky) * kw + kx;
-                                acc += xv[xi] as f64 * wv[wi] as f64;
+            for icl in 0..cg {
+                let xplane = &xv[(b * c + g * cg + icl) * ih * iw..][..ih * iw];
+                for ky in 0..kh {
+                    let (y0, y1) = valid(ky, dh, ph, sh, ih, oh);
+                    for kx in 0..kw {
+                        let wval = wv[((oc * cg + icl) * kh + ky) * kw + kx] as f64;
+                        let (x0, x1) = valid(kx, dw, pw, sw, iw, ow);
+                        for oy in y0..y1 {
+                            let row = &xplane[(oy * sh + ky * dh - ph) * iw..][..iw];
+                            let orow = &mut plane[oy * ow..][..ow];
+                            for ox in x0..x1 {
+                                orow[ox] += row[ox * sw + kx * dw - pw] as f64 * wval;
                             }
                         }
                     }
-                    out.push(acc as f32);
                 }
             }
+            out.extend(plane.iter().map(|&v| v as f32));
         }
     }
     let mut shape = vec![n, o];

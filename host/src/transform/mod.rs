@@ -5,7 +5,7 @@
 //!   `Reshape`s, as Brevitas's QOp export writes it); float ops between
 //!   quantizers (`Dequantize → Relu → Quantize`) stay as they are.
 //! - [`to_qcdq`]: the inverse, and `Trunc` rounding half to even as `Quantize`.
-//! - [`to_qonnx`]: QCDQ form with every integer tensor read only through a
+//! - [`to_qonnx`]: QCDQ form (`Trunc` kept) with every integer tensor read only through a
 //!   `Dequantize` (the writer turns each pair into a QONNX `Quant`).
 //!
 //! [`convert`] chains them; [`check_style`] states what a style cannot
@@ -45,11 +45,21 @@ impl TransformError {
 pub fn convert(graph: &Graph, style: Style) -> Result<Graph, TransformError> {
     let out = match style {
         Style::Qcdq => to_qcdq(graph)?,
-        Style::Qop => to_qop(&to_qcdq::lower_trunc(graph)?)?,
-        Style::Qonnx => to_qonnx(&to_qcdq(graph)?)?,
+        Style::Qop => to_qop(&to_qcdq::onnx_quantizers(&to_qcdq::lower_trunc(graph)?)?)?,
+        Style::Qonnx => to_qonnx(&to_qcdq::float_ops(graph)?)?,
     };
     check_style(&out, style)?;
     Ok(out)
+}
+
+/// Fixes the first (batch) dimension of every graph input to `batch`, for
+/// tools that need static shapes (the qonnx executor).
+pub fn fix_batch(graph: &mut Graph, batch: usize) {
+    for &id in &graph.inputs {
+        if let Some(d) = graph.values[id.0].declared_shape.as_mut().and_then(|s| s.first_mut()) {
+            *d = crate::ir::Dim::Fixed(batch);
+        }
+    }
 }
 
 /// Checks the limits of a style at the graph's opset: QCDQ and QOp carry

@@ -10,7 +10,12 @@ use std::collections::HashSet;
 /// (a Linear layer written as `Reshape → 1-wide QLinearConv → Reshape`
 /// becomes a `Gemm` again) and `Trunc` as `Quantize`.
 pub fn to_qcdq(graph: &Graph) -> Result<Graph, TransformError> {
-    let mut g = lower_trunc(graph)?;
+    onnx_quantizers(&float_ops(&lower_trunc(graph)?)?)
+}
+
+/// Integer operators as float ops between quantizers (`Trunc` kept).
+pub(crate) fn float_ops(graph: &Graph) -> Result<Graph, TransformError> {
+    let mut g = graph.clone();
     let shapes = g.declared_input_shapes(1).and_then(|s| infer_shapes(&g, &s).ok());
     let old = std::mem::take(&mut g.nodes);
     g.nodes = old.clone();
@@ -31,10 +36,6 @@ pub fn to_qcdq(graph: &Graph) -> Result<Graph, TransformError> {
                 None => float_layer(&mut g, &mut out, n, n.inputs[0], n.inputs[1], n.output, Op::Conv(a.clone()))?,
             },
             Op::QLinearMatMul => float_layer(&mut g, &mut out, n, n.inputs[0], n.inputs[1], n.output, Op::MatMul)?,
-            Op::Quantize(q) => {
-                check_onnx_quantize(&g, n, q)?;
-                out.push(Node { op: Op::Quantize(QuantizeAttrs::ONNX), ..n.clone() });
-            }
             _ => out.push(n.clone()),
         }
     }
@@ -70,8 +71,20 @@ pub(crate) fn lower_trunc(graph: &Graph) -> Result<Graph, TransformError> {
     Ok(g)
 }
 
-/// Quantizers QuantizeLinear can express (QONNX's zero-point-first order
-/// becomes ONNX's; they differ only on exact ties).
+/// Every `Quantize` as `QuantizeLinear` computes it: QONNX's
+/// zero-point-first order becomes ONNX's (they differ only on exact ties);
+/// other rounding modes and bipolar values are errors.
+pub(crate) fn onnx_quantizers(graph: &Graph) -> Result<Graph, TransformError> {
+    let mut g = graph.clone();
+    for n in &mut g.nodes {
+        if let Op::Quantize(q) = &n.op {
+            check_onnx_quantize(graph, n, q)?;
+            n.op = Op::Quantize(QuantizeAttrs::ONNX);
+        }
+    }
+    Ok(g)
+}
+
 fn check_onnx_quantize(g: &Graph, n: &Node, q: &QuantizeAttrs) -> Result<(), TransformError> {
     if q.rounding != Rounding::HalfEven {
         return Err(TransformError::at(
