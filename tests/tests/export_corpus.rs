@@ -3,6 +3,7 @@
 //! same Clip bounds and the same quantizer axes, in every format the
 //! corpus has the configuration in.
 
+#[allow(dead_code)] // each test crate uses part of the shared support
 mod export_support;
 
 use export_support::{configs, structure};

@@ -73,7 +73,7 @@ pub(crate) fn conv(
 ) -> Result<Tensor, String> {
     let (n, c) = (x.shape[0], x.shape[1]);
     let o = w.shape[0];
-    if c != w.shape[1] * groups || o % groups != 0 {
+    if c != w.shape[1] * groups || !o.is_multiple_of(groups) {
         return Err(format!("{c} input channels do not match weights {:?} in {groups} groups", w.shape));
     }
     let out_sp = win.output(&x.shape[2..])?;
@@ -129,7 +129,7 @@ pub(crate) fn conv_transpose(
     groups: usize,
 ) -> Result<Tensor, String> {
     let (n, c) = (x.shape[0], x.shape[1]);
-    if w.shape[0] != c || c % groups != 0 {
+    if w.shape[0] != c || !c.is_multiple_of(groups) {
         return Err(format!("{c} input channels do not match weights {:?} in {groups} groups", w.shape));
     }
     let og = w.shape[1];

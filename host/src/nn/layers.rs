@@ -1,5 +1,9 @@
 //! Layers without weights: activations, pooling, addition, reshaping.
 
+// Brevitas's layer names (`QuantLinear::new`, …) construct the builder
+// their family shares, so `new` does not return `Self`.
+#![allow(clippy::new_ret_no_self)]
+
 use super::act::ActQuant;
 use super::emit::{Emitter, Port};
 use super::kernels::{self, Window};

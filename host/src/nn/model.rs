@@ -13,7 +13,7 @@ use crate::ir::{DType, Graph, Op, Tensor, shape};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Layer {
     /// `QuantLinear`, `QuantConv*`, `QuantConvTranspose*`.
-    Weight(WeightLayer),
+    Weight(Box<WeightLayer>),
     /// `QuantIdentity`, `QuantReLU`, `QuantHardTanh`.
     Act(ActLayer),
     /// `QuantMaxPool2d`, `QuantAvgPool2d`.
@@ -28,7 +28,7 @@ pub enum Layer {
 
 impl From<WeightLayer> for Layer {
     fn from(l: WeightLayer) -> Layer {
-        Layer::Weight(l)
+        Layer::Weight(Box::new(l))
     }
 }
 impl From<ActLayer> for Layer {

@@ -147,10 +147,15 @@ fn percentile(mut v: Vec<f32>, q: f32) -> f32 {
 }
 
 impl QuantSpec {
+    /// Narrow range, which 1-bit (bipolar) quantizers ignore.
+    fn narrow(&self) -> bool {
+        self.narrow_range && self.bit_width > 1
+    }
+
     /// The integer a statistic maps to (Brevitas's `IntScaling`).
     pub fn int_scale(&self) -> f32 {
         let b = self.bit_width as i32;
-        let narrow = self.narrow_range as i32 as f32;
+        let narrow = self.narrow() as i32 as f32;
         if self.signed && !self.asymmetric { 2f32.powi(b - 1) - narrow } else { 2f32.powi(b) - 1.0 - narrow }
     }
 
@@ -163,9 +168,6 @@ impl QuantSpec {
     pub(crate) fn check(&self) -> Result<(), String> {
         if !(1..=32).contains(&self.bit_width) {
             return Err(format!("bit width {} is outside 1..=32", self.bit_width));
-        }
-        if self.bit_width == 1 && self.narrow_range {
-            return Err("a 1-bit quantizer cannot be narrow range".into());
         }
         Ok(())
     }
@@ -197,7 +199,7 @@ impl QuantSpec {
             scale,
             bits: self.bit_width,
             signed: self.signed,
-            narrow: self.narrow_range,
+            narrow: self.narrow(),
             bipolar: self.bit_width == 1 && self.signed,
         })
     }
@@ -250,7 +252,7 @@ impl QuantSpec {
             axis,
             bits: self.bit_width,
             signed: true,
-            narrow: self.narrow_range,
+            narrow: self.narrow(),
             bipolar: false,
         })
     }

@@ -1,5 +1,9 @@
 //! Layers with weights: `QuantLinear`, `QuantConv1d/2d`, `QuantConvTranspose1d/2d`.
 
+// Brevitas's layer names (`QuantLinear::new`, …) construct the builder
+// their family shares, so `new` does not return `Self`.
+#![allow(clippy::new_ret_no_self)]
+
 use super::act::ActQuant;
 use super::emit::{Emitter, Port};
 use super::kernels::{self, Window};
@@ -277,7 +281,10 @@ impl WeightLayer {
 
     fn check(&self, name: &str) -> Result<&Tensor, NnError> {
         let err = |r: String| NnError::layer(name, r);
-        if self.groups == 0 || self.in_channels % self.groups != 0 || self.out_channels % self.groups != 0 {
+        if self.groups == 0
+            || !self.in_channels.is_multiple_of(self.groups)
+            || !self.out_channels.is_multiple_of(self.groups)
+        {
             return Err(err(format!(
                 "{} groups do not divide {} → {} channels",
                 self.groups, self.in_channels, self.out_channels
