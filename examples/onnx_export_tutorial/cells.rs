@@ -50,10 +50,14 @@ pub fn randn(shape: &[usize], seed: u64) -> Tensor {
     Tensor::f32(shape.to_vec(), v)
 }
 
-/// Calibrates `model` on eight batches shaped like `input` (one for images).
+/// Calibrates `model` on eight N(0, 1) batches shaped like `input`; images
+/// as 32×32 crops (the statistics do not depend on the image size).
 fn calibrated(mut model: Model, input: &Tensor) -> Result<Model, NnError> {
-    let n = if input.len() > 10_000 { 1 } else { 8 };
-    let batches: Vec<Vec<Tensor>> = (1..=n).map(|s| vec![randn(&input.shape, 100 + s)]).collect();
+    let mut shape = input.shape.clone();
+    if shape.len() == 4 {
+        shape[2..].copy_from_slice(&[32, 32]);
+    }
+    let batches: Vec<Vec<Tensor>> = (1..=8).map(|s| vec![randn(&shape, 100 + s)]).collect();
     model.calibrate(&batches)?;
     Ok(model)
 }

@@ -7,6 +7,9 @@
 //! - [`import`] turns Brevitas's three export styles (QCDQ, QOp, QONNX) into
 //!   the quantized IR [`ir::Graph`];
 //! - [`exec`] runs a graph on the host with ONNX Runtime's semantics;
+//! - [`nn`] builds Brevitas-style quantized models in Rust and exports them;
+//! - [`transform`] converts graphs between the QCDQ, QOp and QONNX styles
+//!   ([`export`] writes them);
 //! - [`inspect`] summarises a graph layer by layer;
 //! - [`npy`] reads and writes NumPy `.npy` arrays for the CLI.
 //!

@@ -1,6 +1,6 @@
 //! `lowbit convert` through the IR on the whole corpus: every QCDQ model to
 //! QOp (where QOp can express it) and to QONNX, every QOp model to QCDQ,
-//! every QONNX model to QCDQ. The converted models' outputs on `input.npy`
+//! every QONNX model to QCDQ and QOp. The converted models' outputs on `input.npy`
 //! agree with the corpus references within 1 LSB (ONNX Runtime runs QCDQ and
 //! QOp, the qonnx executor runs QONNX).
 
@@ -34,6 +34,7 @@ fn corpus_conversions_agree_with_the_references() {
         let graph = lowbit::import::import_file(&case.model()).unwrap();
         let targets: &[Style] = match case.format.as_str() {
             "qcdq" => &[Style::Qop, Style::Qonnx],
+            "qonnx" => &[Style::Qcdq, Style::Qop],
             _ => &[Style::Qcdq],
         };
         for &to in targets {
@@ -84,7 +85,7 @@ fn corpus_conversions_agree_with_the_references() {
             failures.push(format!("{} → {:?}: {} LSB", c.case.name, c.to, d.max_lsb));
         }
     }
-    assert_eq!(done.len() + NOT_QOP.len(), 19 * 2 + 12 + 4, "every case converted or refused");
+    assert_eq!(done.len() + NOT_QOP.len(), 19 * 2 + 12 + 4 * 2, "every case converted or refused");
     std::fs::remove_dir_all(&dir).ok();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -9,7 +9,7 @@
 //!
 //! The graph is written as it is; converting between styles (fusing
 //! `DequantizeLinear → Conv → QuantizeLinear` into `QLinearConv` and back)
-//! happens on the IR before writing.
+//! happens on the IR before writing, in [`crate::transform`].
 
 mod builder;
 
