@@ -1,5 +1,6 @@
 //! Generates the linker memory map from the board file, and in embedded mode
-//! sizes the static buffers from the image.
+//! sizes the static buffers from the image (arena and output exactly as the
+//! `.lbm` model states them, read with `lowbit_runtime::Model`).
 //!
 //! Inputs (environment):
 //! - `LOWBIT_BOARD`: a board name (`boards/<name>.toml`) or a path to a board
@@ -7,7 +8,8 @@
 //! - `LOWBIT_IMAGE` (feature `embedded` only): the image to build in.
 //!
 //! Outputs in `OUT_DIR`: `memory.x` (included by cortex-m-rt's / riscv-rt's
-//! `link.x`) and `embedded.rs` (buffer sizes; embedded mode only).
+//! `link.x`) and `embedded.rs` (buffer sizes; embedded mode only); the cfg
+//! `lowbit_armv6m` on Cortex-M0/M0+ (no DWT cycle counter).
 
 use std::{env, fs, path::PathBuf};
 
@@ -80,6 +82,10 @@ fn run() -> Result<()> {
             return Err(format!("board {} needs the firmware feature `{feature}`", board.name));
         }
     }
+    println!("cargo::rustc-check-cfg=cfg(lowbit_armv6m)");
+    if target.starts_with("thumbv6m") {
+        println!("cargo::rustc-cfg=lowbit_armv6m");
+    }
     let riscv = target.starts_with("riscv");
     fs::write(out_dir.join("memory.x"), memory_x(&board.memory, riscv)?).map_err(|e| e.to_string())?;
     println!("cargo::rustc-link-search={}", out_dir.display());
@@ -128,7 +134,10 @@ fn memory_x(memory: &Memory, riscv: bool) -> Result<String> {
          /* The arena: RAM left after .data/.bss/.uninit, below the stack. */\n\
          __lowbit_arena_start = ALIGN(__sheap, 16);\n\
          __lowbit_arena_end = ORIGIN(RAM) + LENGTH(RAM) - {:#x};\n\
-         ASSERT(__lowbit_arena_end >= __lowbit_arena_start, \"lowbit: RAM too small for .data/.bss and the stack\");\n",
+         ASSERT(__lowbit_arena_end >= __lowbit_arena_start, \"lowbit: RAM too small for .data/.bss and the stack\");\n\
+         /* The stack reservation (painted at boot for the high-water mark). */\n\
+         __lowbit_stack_bottom = __lowbit_arena_end;\n\
+         __lowbit_stack_top = ORIGIN(RAM) + LENGTH(RAM);\n",
         memory.stack_size
     );
     Ok(x)
@@ -157,9 +166,9 @@ fn embed_image(out_dir: &std::path::Path) -> Result<()> {
     fs::write(out_dir.join("embedded.rs"), code).map_err(|e| e.to_string())
 }
 
-/// The model's arena size and output length: the workload seam, host side.
+/// The arena size and output length the image's `.lbm` model states.
 fn buffer_sizes(bytes: &[u8]) -> Result<(usize, usize)> {
     let image = lowbit_image::Image::parse(bytes).map_err(|e| e.to_string())?;
-    let model = lowbit_image::standin::StandIn::from_bytes(image.model).map_err(|e| e.to_string())?;
+    let model = lowbit_runtime::Model::from_bytes(image.model).map_err(|e| e.to_string())?;
     Ok((model.arena_size(), model.output_len()))
 }

@@ -1,6 +1,6 @@
 //! Command-line arguments.
 
-use std::time::Duration;
+use std::{path::PathBuf, time::Duration};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -18,11 +18,15 @@ pub struct Cli {
 pub enum Task {
     /// Install what is missing: rustup targets, QEMU, the Python venv (no flag: all).
     Setup(SetupArgs),
-    /// Setup, `cargo test`, runtime cross builds and the QEMU smoke run.
+    /// Setup, `cargo test`, runtime cross builds and `hil` on every QEMU board.
     Test(TestArgs),
-    /// Build the firmware per board and run it under QEMU (probe boards: `--build-only`).
-    #[command(alias = "qemu-smoke")]
-    Smoke(SmokeArgs),
+    /// Lower a model, build the firmware, run it on a board, check parity with the host.
+    Deploy(DeployArgs),
+    /// Every board × every model that fits, bit-exact parity with the host runtime.
+    #[command(alias = "smoke")]
+    Hil(HilArgs),
+    /// Deterministic instructions per inference, flash and RAM per model and board.
+    Bench(BenchArgs),
     /// Print the Python and ONNX Runtime paths the tests use.
     PythonEnv,
     /// List the boards with their memory maps.
@@ -77,31 +81,80 @@ pub struct TestArgs {
     pub fail_fast: bool,
 }
 
-/// `smoke` flags.
+/// The default board of `deploy`, `bench` and the failure-path runs.
+pub const DEFAULT_BOARD: &str = "qemu-mps2-an386";
+/// The bundled example model (`deploy` with no arguments).
+pub const EXAMPLE_MODEL: &str = "examples/digits_cnn/model.onnx";
+
+/// `deploy` flags.
 #[derive(Args, Clone)]
-pub struct SmokeArgs {
-    /// A board name, or `qemu` (every QEMU board), `probe` or `all`.
-    #[arg(long, default_value = "qemu")]
+pub struct DeployArgs {
+    /// The board (`cargo xtask boards` lists them).
+    #[arg(long, default_value = DEFAULT_BOARD)]
     pub board: String,
-    /// Only build the firmware (the only option for probe boards today).
+    /// The model: `.onnx` (lowered here) or `.lbm`; default: the bundled example.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Inputs (`.npy`, first axis = one inference each); default: the model
+    /// directory's `input.npy`, else one generated input.
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// Write the device's outputs here (`.npy`, dequantized float32).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// How the model reaches the device.
+    #[arg(long, value_enum, default_value_t = ModeArg::Embedded)]
+    pub mode: ModeArg,
+    /// Only build the firmware.
     #[arg(long)]
     pub build_only: bool,
-    /// QEMU wall-clock timeout per run, in seconds.
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    /// Wall-clock timeout of the run, in seconds.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
-    /// How the image reaches the device.
-    #[arg(long, value_enum, default_value_t = ModeArg::Loaded)]
-    pub mode: ModeArg,
-    /// Skip the negative runs (corrupted image, arena too small, embedded mode).
-    #[arg(long)]
-    pub no_negative: bool,
 }
 
-impl SmokeArgs {
-    /// The timeout as a [`Duration`].
-    pub fn timeout(&self) -> Duration {
-        Duration::from_secs(self.timeout)
-    }
+/// `hil` flags.
+#[derive(Args, Clone)]
+pub struct HilArgs {
+    /// A board name, or `qemu` (every QEMU board), `probe` or `all`
+    /// (probe boards are built and skipped when no probe is attached).
+    #[arg(long, default_value = "qemu")]
+    pub board: String,
+    /// Model directories (default: `examples/` and the corpus, `$LOWBIT_CORPUS`
+    /// or `tests/corpus`); each `*/model.onnx` (or `.onnx`/`.lbm` file) is a model.
+    #[arg(long = "models")]
+    pub models: Vec<PathBuf>,
+    /// Only models whose name contains this.
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Only build the firmware.
+    #[arg(long)]
+    pub build_only: bool,
+    /// Skip the failure-path runs (corrupted model, arena too small, panic, fault, embedded mode).
+    #[arg(long)]
+    pub no_negative: bool,
+    /// Wall-clock timeout per run, in seconds.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+}
+
+/// `bench` flags.
+#[derive(Args, Clone)]
+pub struct BenchArgs {
+    /// A board name or `qemu` (every QEMU board).
+    #[arg(long, default_value = "qemu")]
+    pub board: String,
+    /// Models (`.onnx`/`.lbm`); default: the corpus's digits MLP and the bundled example.
+    #[arg(long = "model")]
+    pub models: Vec<PathBuf>,
+    /// Wall-clock timeout per run, in seconds.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+}
+
+/// A timeout flag as a [`Duration`].
+pub fn seconds(timeout: u64) -> Duration {
+    Duration::from_secs(timeout)
 }
 
 /// `--mode` values.
@@ -109,6 +162,6 @@ impl SmokeArgs {
 pub enum ModeArg {
     /// The runner writes the image into the board's image region.
     Loaded,
-    /// The image is built into the firmware.
+    /// The image is built into the firmware (the production image).
     Embedded,
 }

@@ -150,7 +150,7 @@ impl CargoCommand<'_> {
         let cmd = ExternalCommand::new(cargo);
         match self {
             CargoCommand::BuildFirmware { dir, target, features, env } => {
-                let mut cmd = cmd.current_dir(dir).args(["build", "--release", "--target", target]);
+                let mut cmd = cmd.current_dir(dir).args(["build", "--quiet", "--release", "--target", target]);
                 cmd = cmd.args(["--no-default-features", "--features", &features.join(",")]);
                 for (key, value) in env {
                     cmd = cmd.env(key, value.clone());

@@ -24,6 +24,7 @@ fn placeholder(ty: &Type) -> &'static str {
         Type::U8 => "{=u8}",
         Type::U32 => "{=u32}",
         Type::U64 => "{=u64}",
+        Type::F32 => "{=f32}",
         Type::Str => "{=str}",
         Type::U8Slice => "{=[u8]}",
         _ => "{}",

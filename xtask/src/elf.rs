@@ -1,24 +1,38 @@
-//! Reading built ELF files: flash/RAM footprint and symbol addresses.
+//! Reading built ELF files: section sizes (flash/RAM) and symbol addresses.
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use object::{Object, ObjectSection, ObjectSymbol, SectionFlags, SectionKind, elf::SHF_ALLOC};
 
-use crate::board::Region;
-
 /// An ELF read into memory.
 pub struct Elf {
     bytes: Vec<u8>,
 }
 
-/// Bytes an image occupies in flash and RAM.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Footprint {
-    /// Code, read-only data and the initial values of `.data`.
-    pub flash: u64,
-    /// `.data`, `.bss` and `.uninit` (stack and arena not included).
-    pub ram: u64,
+/// Allocated bytes by section kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Sections {
+    /// Code: `.text` and the other executable sections.
+    pub text: u64,
+    /// Read-only data: `.rodata`, the vector table (and the image in embedded mode).
+    pub rodata: u64,
+    /// Initialized RAM: `.data` (its initial values are in flash as well).
+    pub data: u64,
+    /// Zeroed RAM: `.bss` and `.uninit` (the arena in embedded mode).
+    pub bss: u64,
+}
+
+impl Sections {
+    /// Flash bytes: code, read-only data and the initial values of `.data`.
+    pub fn flash(&self) -> u64 {
+        self.text + self.rodata + self.data
+    }
+
+    /// Static RAM bytes (the stack and, in loaded mode, the arena come on top).
+    pub fn ram(&self) -> u64 {
+        self.data + self.bss
+    }
 }
 
 impl Elf {
@@ -38,27 +52,24 @@ impl Elf {
         object::File::parse(&*self.bytes).expect("parsed in Elf::read")
     }
 
-    /// Flash and RAM use from the allocated sections; a section whose address
-    /// lies in `ram` and has contents (`.data`) counts for both. riscv-rt's
-    /// `.stack`/`.heap` placeholders are left out.
-    pub fn footprint(&self, ram: Region) -> Footprint {
-        let mut sizes = Footprint::default();
+    /// Allocated section sizes by kind; riscv-rt's `.stack`/`.heap`
+    /// placeholders are left out.
+    pub fn sections(&self) -> Sections {
+        let mut sizes = Sections::default();
         for section in self.file().sections() {
             let SectionFlags::Elf { sh_flags } = section.flags() else { continue };
             if sh_flags & u64::from(SHF_ALLOC) == 0 || section.size() == 0 {
                 continue;
             }
-            // riscv-rt's placeholders spanning the free RAM are not data.
             if matches!(section.name(), Ok(".stack" | ".heap" | ".text.dummy")) {
                 continue;
             }
-            let in_ram = ram.contains(section.address());
-            let has_contents = section.kind() != SectionKind::UninitializedData;
-            if in_ram {
-                sizes.ram += section.size();
-            }
-            if has_contents {
-                sizes.flash += section.size();
+            let size = section.size();
+            match section.kind() {
+                SectionKind::Text => sizes.text += size,
+                SectionKind::UninitializedData | SectionKind::UninitializedTls => sizes.bss += size,
+                SectionKind::Data | SectionKind::Tls => sizes.data += size,
+                _ => sizes.rodata += size,
             }
         }
         sizes

@@ -81,7 +81,10 @@ pub fn build_firmware_with(root: &Path, board: &Board, mode: &Mode, extra_featur
     let built = dir.join("target").join(target).join("release/lowbit-firmware");
     let out_dir = dir.join("target/lowbit");
     std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
-    let suffix: String = extra_features.iter().map(|f| format!("-{f}")).collect();
+    let mut suffix: String = extra_features.iter().map(|f| format!("-{f}")).collect();
+    if let Mode::Embedded { image } = mode {
+        suffix += &format!("-{}", image.file_stem().unwrap_or_default().to_string_lossy());
+    }
     let elf = out_dir.join(format!("{}-{mode}{suffix}.elf", board.name));
     std::fs::copy(&built, &elf).with_context(|| format!("copying {} to {}", built.display(), elf.display()))?;
     Ok(ElfPath(elf))

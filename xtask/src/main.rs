@@ -1,33 +1,45 @@
 //! `cargo xtask`: lowbit's developer tasks.
 //!
 //! - `setup`: installs what is missing (rustup targets, QEMU, the Python venv).
-//! - `test`: setup, the workspace tests, the runtime cross builds and the
-//!   QEMU smoke run, with every failure reported at the end.
-//! - `smoke` (alias `qemu-smoke`): builds the firmware per board, runs it
-//!   under QEMU and checks exit status, checksum and instruction counts.
+//! - `test`: setup, the workspace tests, the runtime cross builds and `hil`
+//!   on every QEMU board, with every failure reported at the end.
+//! - `deploy`: lowers a model, builds the firmware for a board, runs it and
+//!   checks parity with the host runtime (no arguments: the bundled example
+//!   on qemu-mps2-an386).
+//! - `hil` (alias `smoke`): every board × every model that fits, bit-exact
+//!   parity, plus the failure paths; `bench`: instructions per inference,
+//!   flash and RAM.
 //! - `python-env`: prints the Python/ONNX Runtime paths tests use.
 //! - `boards`: lists the boards and their memory maps.
 //! - `lint`: rustfmt and clippy over xtask, the plugin and the firmware.
 //!
-//! The building blocks ([`board`], [`firmware`], [`qemu`], [`elf`], …) are
-//! meant to be reused by later tasks (`deploy`, `hil`, `bench`, `ci`).
+//! The building blocks: [`board`] files, [`model`] (lowering, inputs, host
+//! reference), [`fit`], [`firmware`] builds, [`device`] runs on [`qemu`] or a
+//! [`probe`], decoded [`records`], and [`report`] tables.
 
+mod bench;
 mod board;
+mod catalog;
 mod cli;
 mod command;
 mod decode;
+mod deploy;
+mod device;
 mod elf;
+mod failures;
 mod firmware;
+mod fit;
+mod hil;
 mod lint;
+mod model;
 mod plugin;
+mod probe;
 mod pyenv;
 mod qemu;
 mod records;
 mod report;
 mod setup;
-mod smoke;
 mod test;
-mod workload;
 
 use std::path::{Path, PathBuf};
 
@@ -42,7 +54,9 @@ fn main() -> Result<()> {
     match cli.task {
         Task::Setup(args) => setup::run(&root, &args.steps()),
         Task::Test(args) => test::run(&root, &args),
-        Task::Smoke(args) => smoke::run(&root, &args),
+        Task::Deploy(args) => deploy::run(&root, &args),
+        Task::Hil(args) => hil::run(&root, &args),
+        Task::Bench(args) => bench::run(&root, &args),
         Task::Lint => lint::run(&root),
         Task::Boards => board::list(&board::Boards::load(&root)?),
         Task::PythonEnv => {

@@ -81,6 +81,32 @@ impl RunResult {
     pub fn defmt_lines(&self) -> Vec<String> {
         self.frames.iter().map(|f| format!("{:<5} {}", f.level.to_uppercase(), f.message)).collect()
     }
+
+    /// `what`, followed by the command, the last defmt lines and the
+    /// runner's stderr: an error message people can act on.
+    pub fn explain(&self, what: impl fmt::Display) -> String {
+        const SHOWN: usize = 12;
+        let mut text = format!("{what}\n  command: {}\n  defmt:", self.command);
+        let lines = self.defmt_lines();
+        if lines.len() > SHOWN {
+            text += &format!("\n    … {} earlier lines", lines.len() - SHOWN);
+        }
+        for line in &lines[lines.len().saturating_sub(SHOWN)..] {
+            text += &format!("\n    {line}");
+        }
+        if !self.stderr.trim().is_empty() {
+            text += &format!("\n  stderr: {}", self.stderr.trim());
+        }
+        text
+    }
+
+    /// The exit status the run ended with, if it is one the firmware defines.
+    pub fn status(&self) -> Option<ExitStatus> {
+        match self.ending {
+            Ending::Exited(code) => ExitStatus::from_code(code),
+            _ => None,
+        }
+    }
 }
 
 /// The QEMU command line for `board` running `elf`.

@@ -10,14 +10,15 @@ use defmt_parser::Type;
 use crate::decode::DecodedFrame;
 
 /// `lowbit.boot` format string.
-pub const BOOT: &str = "lowbit.boot v1 board={=str} mode={=str} counter={=str}";
+pub const BOOT: &str = "lowbit.boot v2 board={=str} mode={=str} counter={=str}";
 /// `lowbit.model` format string.
-pub const MODEL: &str =
-    "lowbit.model model_len={=u32} input_len={=u32} output_len={=u32} arena_needed={=u32} arena_available={=u32}";
+pub const MODEL: &str = "lowbit.model model_len={=u32} input_len={=u32} inputs={=u32} output_len={=u32} arena_needed={=u32} arena_available={=u32}";
 /// `lowbit.run` format string.
-pub const RUN: &str = "lowbit.run index={=u32} counter_delta={=u64} checksum={=u32}";
-/// `lowbit.output` format string.
-pub const OUTPUT: &str = "lowbit.output bytes={=[u8]}";
+pub const RUN: &str = "lowbit.run index={=u32} counter_delta={=u64} checksum={=u32} output={=[u8]}";
+/// `lowbit.top` format string.
+pub const TOP: &str = "lowbit.top index={=u32} class={=u32} score={=f32} probability={=f32}";
+/// `lowbit.stack` format string.
+pub const STACK: &str = "lowbit.stack used={=u32} reserved={=u32}";
 /// `lowbit.exit` format string.
 pub const EXIT: &str = "lowbit.exit status={=u8}";
 
@@ -70,7 +71,7 @@ pub struct Boot {
     pub board: String,
     /// `loaded` or `embedded`.
     pub mode: String,
-    /// `systick` or `minstret`.
+    /// `systick`, `minstret`, `dwt-cycles` or `mcycle`.
     pub counter: String,
 }
 
@@ -79,8 +80,10 @@ pub struct Boot {
 pub struct ModelInfo {
     /// Model blob bytes.
     pub model_len: u32,
-    /// Input bytes.
+    /// Bytes of one input.
     pub input_len: u32,
+    /// Inputs in the image (inferences to run).
+    pub inputs: u32,
     /// Output bytes.
     pub output_len: u32,
     /// Arena bytes the model needs.
@@ -90,18 +93,42 @@ pub struct ModelInfo {
 }
 
 /// `lowbit.run`: one inference.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Run {
-    /// 0-based inference number.
+    /// 0-based inference number (= input number).
     pub index: u32,
-    /// Counter delta between the markers (ticks or instructions, per `Boot::counter`).
+    /// Counter delta between the markers (unit per `Boot::counter`).
     pub counter_delta: u64,
     /// CRC-32 of the output.
     pub checksum: u32,
+    /// The output bytes.
+    pub output: Vec<u8>,
+}
+
+/// `lowbit.top`: one of the best classes of an inference.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Top {
+    /// The inference.
+    pub index: u32,
+    /// Class index.
+    pub class: u32,
+    /// Dequantized score.
+    pub score: f32,
+    /// Softmax probability (computed on the device with micromath).
+    pub probability: f32,
+}
+
+/// `lowbit.stack`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stack {
+    /// Deepest stack use in bytes (high-water mark).
+    pub used: u32,
+    /// Bytes reserved for the stack.
+    pub reserved: u32,
 }
 
 /// Everything a run reported.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Records {
     /// The boot record.
     pub boot: Option<Boot>,
@@ -109,8 +136,10 @@ pub struct Records {
     pub model: Option<ModelInfo>,
     /// One per inference.
     pub runs: Vec<Run>,
-    /// The last output.
-    pub output: Option<Vec<u8>>,
+    /// Best classes, best first within each inference.
+    pub tops: Vec<Top>,
+    /// The stack high-water mark.
+    pub stack: Option<Stack>,
     /// The status the firmware announced.
     pub exit: Option<u8>,
     /// `lowbit.error` / `lowbit.panic` / `lowbit.fault` messages.
@@ -130,6 +159,9 @@ impl Fields<'_> {
     fn u64(&mut self) -> Result<u64> {
         Ok(self.next()?.parse()?)
     }
+    fn f32(&mut self) -> Result<f32> {
+        Ok(self.next()?.parse()?)
+    }
     fn string(&mut self) -> Result<String> {
         Ok(self.next()?.to_string())
     }
@@ -138,6 +170,25 @@ impl Fields<'_> {
         let text = self.next()?;
         let inner = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')).context("not a byte list")?;
         inner.split(", ").filter(|s| !s.is_empty()).map(|s| Ok(s.parse()?)).collect()
+    }
+}
+
+impl Fields<'_> {
+    fn model(&mut self) -> Result<ModelInfo> {
+        Ok(ModelInfo {
+            model_len: self.u32()?,
+            input_len: self.u32()?,
+            inputs: self.u32()?,
+            output_len: self.u32()?,
+            arena_needed: self.u32()?,
+            arena_available: self.u32()?,
+        })
+    }
+    fn run(&mut self) -> Result<Run> {
+        Ok(Run { index: self.u32()?, counter_delta: self.u64()?, checksum: self.u32()?, output: self.bytes()? })
+    }
+    fn top(&mut self) -> Result<Top> {
+        Ok(Top { index: self.u32()?, class: self.u32()?, score: self.f32()?, probability: self.f32()? })
     }
 }
 
@@ -153,25 +204,10 @@ impl Records {
                     let boot = Boot { board: f.string()?, mode: f.string()?, counter: f.string()? };
                     records.boot = Some(boot);
                 }
-                MODEL => {
-                    let model = ModelInfo {
-                        model_len: f.u32().with_context(context)?,
-                        input_len: f.u32().with_context(context)?,
-                        output_len: f.u32().with_context(context)?,
-                        arena_needed: f.u32().with_context(context)?,
-                        arena_available: f.u32().with_context(context)?,
-                    };
-                    records.model = Some(model);
-                }
-                RUN => {
-                    let run = Run {
-                        index: f.u32().with_context(context)?,
-                        counter_delta: f.u64().with_context(context)?,
-                        checksum: f.u32().with_context(context)?,
-                    };
-                    records.runs.push(run);
-                }
-                OUTPUT => records.output = Some(f.bytes().with_context(context)?),
+                MODEL => records.model = Some(f.model().with_context(context)?),
+                RUN => records.runs.push(f.run().with_context(context)?),
+                TOP => records.tops.push(f.top().with_context(context)?),
+                STACK => records.stack = Some(Stack { used: f.u32()?, reserved: f.u32().with_context(context)? }),
                 EXIT => records.exit = Some(f.u32().with_context(context)? as u8),
                 other if other.starts_with("lowbit.") && frame.level == "error" => {
                     records.errors.push(frame.message.clone());
@@ -200,13 +236,17 @@ mod tests {
     #[test]
     fn parses_runs_and_outputs_by_exact_signature() {
         let frames = [
-            frame(RUN, &[(Type::U32, "1"), (Type::U64, "123456789012"), (Type::U32, "42")]),
-            frame(OUTPUT, &[(Type::U8Slice, "[0, 255, 7]")]),
+            frame(
+                RUN,
+                &[(Type::U32, "1"), (Type::U64, "123456789012"), (Type::U32, "42"), (Type::U8Slice, "[0, 255, 7]")],
+            ),
+            frame(TOP, &[(Type::U32, "1"), (Type::U32, "3"), (Type::F32, "1.5"), (Type::F32, "0.25")]),
             frame("lowbit.run index={=u32}", &[(Type::U32, "1")]),
         ];
         assert!(Records::parse(&frames).is_err(), "a changed signature is not silently skipped");
         let records = Records::parse(&frames[..2]).unwrap();
-        assert_eq!(records.runs, [Run { index: 1, counter_delta: 123_456_789_012, checksum: 42 }]);
-        assert_eq!(records.output.as_deref(), Some(&[0u8, 255, 7][..]));
+        let run = Run { index: 1, counter_delta: 123_456_789_012, checksum: 42, output: vec![0, 255, 7] };
+        assert_eq!(records.runs, [run]);
+        assert_eq!(records.tops, [Top { index: 1, class: 3, score: 1.5, probability: 0.25 }]);
     }
 }

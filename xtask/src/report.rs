@@ -1,8 +1,13 @@
-//! Collecting step results and reporting them all at the end.
+//! Collecting step results and reporting them all at the end; result tables
+//! (printed, and written as Markdown and JSON under `target/lowbit-bench/`).
 
-use std::time::Instant;
+use std::{
+    path::{Path, PathBuf},
+    time::Instant,
+};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
 
 /// The outcome of every step run so far.
 pub struct Outcomes {
@@ -59,9 +64,9 @@ impl Outcomes {
     }
 }
 
-/// Prints `rows` under `headers` as an aligned plain-text table.
-pub fn print_table(headers: &[&str], rows: &[Vec<String>]) {
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
+/// `rows` under `headers` as an aligned Markdown table.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
@@ -69,11 +74,25 @@ pub fn print_table(headers: &[&str], rows: &[Vec<String>]) {
     }
     let line = |cells: Vec<&str>| {
         let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
-        println!("| {} |", padded.join(" | "));
+        format!("| {} |\n", padded.join(" | "))
     };
-    line(headers.to_vec());
-    println!("|{}|", widths.iter().map(|w| "-".repeat(w + 2)).collect::<Vec<_>>().join("|"));
+    let mut text = line(headers.to_vec());
+    text += &format!("|{}|\n", widths.iter().map(|w| "-".repeat(w + 2)).collect::<Vec<_>>().join("|"));
     for row in rows {
-        line(row.iter().map(String::as_str).collect());
+        text += &line(row.iter().map(String::as_str).collect());
     }
+    text
+}
+
+/// Writes `target/lowbit-bench/<name>.md` (`title`, then `markdown`) and
+/// `<name>.json`; returns the Markdown file's path.
+pub fn write_results(root: &Path, name: &str, title: &str, markdown: &str, json: &impl Serialize) -> Result<PathBuf> {
+    let dir = root.join("target/lowbit-bench");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let md = dir.join(format!("{name}.md"));
+    std::fs::write(&md, format!("# {title}\n\n{markdown}")).with_context(|| format!("writing {}", md.display()))?;
+    let path = dir.join(format!("{name}.json"));
+    let text = serde_json::to_string_pretty(json).context("serializing the results")?;
+    std::fs::write(&path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+    Ok(md)
 }

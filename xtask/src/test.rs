@@ -6,7 +6,8 @@
 //!    xtask's dependency features never unify into the product crates'
 //!    test build), and the `lowbit-image` tests;
 //! 3. `cargo build -p lowbit-runtime` for thumbv6m, thumbv7em and riscv32imac;
-//! 4. the QEMU smoke run on every QEMU board, and build-only on probe boards.
+//! 4. `hil` on every QEMU board (every model that fits, the failure paths),
+//!    and build-only on the probe boards.
 
 use std::{ffi::OsString, path::Path};
 
@@ -14,11 +15,12 @@ use anyhow::Result;
 
 use crate::{
     board::Target,
-    cli::{ModeArg, SetupStep, SmokeArgs, TestArgs},
+    cli::{HilArgs, SetupStep, TestArgs},
     command::CargoCommand,
+    hil,
     pyenv::PythonEnv,
     report::Outcomes,
-    setup, smoke,
+    setup,
 };
 
 /// The cross builds that prove the runtime stays `no_std`.
@@ -50,14 +52,15 @@ pub fn run(root: &Path, args: &TestArgs) -> Result<()> {
             CargoCommand::CrossBuild { package: "lowbit-runtime", target: target.triple() }.command().run()
         })?;
     }
-    let smoke_args = |board: &str, build_only| SmokeArgs {
+    let hil_args = |board: &str, build_only| HilArgs {
         board: board.into(),
+        models: Vec::new(),
+        filter: None,
         build_only,
-        timeout: 60,
-        mode: ModeArg::Loaded,
         no_negative: false,
+        timeout: 120,
     };
-    outcomes.step("smoke: every QEMU board", || smoke::run(root, &smoke_args("qemu", false)))?;
-    outcomes.step("smoke: probe boards, build only", || smoke::run(root, &smoke_args("probe", true)))?;
+    outcomes.step("hil: every QEMU board", || hil::run(root, &hil_args("qemu", false)))?;
+    outcomes.step("hil: probe boards, build only", || hil::run(root, &hil_args("probe", true)))?;
     outcomes.finish()
 }

@@ -1,14 +1,14 @@
-//! The application: find the image, check it, run it, report.
+//! The application: find the image, check it, run every input, report.
 
 use defmt::Display2Format;
 use lowbit_image::{Image, crc32};
+use lowbit_runtime::Model;
 
 use crate::{
     counter::Counter,
     exit::ExitStatus,
     memory::{self, Buffers},
-    records, sys,
-    workload::Model,
+    records, scores, sys,
 };
 
 /// Runs the image and returns how the run ended.
@@ -45,7 +45,7 @@ pub fn run() -> ExitStatus {
             return ExitStatus::ArenaTooSmall;
         }
     };
-    records::model(image.model.len(), model.input_len(), model.output_len(), model.arena_size(), arena.len());
+    records::model(&image, &model, arena.len());
     if arena.len() < model.arena_size() {
         defmt::error!(
             "lowbit.error arena too small: model needs {=u32} bytes, board has {=u32}",
@@ -54,28 +54,35 @@ pub fn run() -> ExitStatus {
         );
         return ExitStatus::ArenaTooSmall;
     }
-    if image.input.len() != model.input_len() {
+    if image.input_len as usize != model.input_len() || image.input_count == 0 {
         defmt::error!(
-            "lowbit.error input is {=u32} bytes, model expects {=u32}",
-            image.input.len() as u32,
+            "lowbit.error image has {=u32} inputs of {=u32} bytes, the model takes inputs of {=u32} bytes",
+            image.input_count,
+            image.input_len,
             model.input_len() as u32
         );
         return ExitStatus::BadInput;
     }
 
     let counter = Counter::start();
-    for index in 0..image.runs.max(1) {
+    let output_info = model.output();
+    for index in 0..image.input_count {
+        let Some(input) = image.input(index) else { return ExitStatus::BadInput };
         let before = counter.now();
         sys::inference_start();
-        let result = model.run(arena, image.input, output);
+        let result = model.run(arena, input, output);
         sys::inference_end();
         let after = counter.now();
         if let Err(error) = result {
             defmt::error!("lowbit.error inference {=u32}: {}", index, Display2Format(&error));
             return ExitStatus::RunFailed;
         }
-        records::run(index, Counter::delta(before, after), crc32(output));
+        records::run(index, Counter::delta(before, after), crc32(output), output);
+        if scores::is_classifier(&output_info) {
+            for top in scores::top_k(output, &output_info) {
+                records::top(index, &top);
+            }
+        }
     }
-    records::output(output);
     ExitStatus::Success
 }

@@ -1,9 +1,10 @@
-//! lowbit's board firmware: runs one model image and reports the results.
+//! lowbit's board firmware: runs one model on its inputs and reports the results.
 //!
-//! The firmware finds an [image](lowbit_image) (model + input), checks it,
-//! runs the requested number of inferences between two instruction-count
-//! markers and reports everything as [`records`] over defmt, then ends with
-//! an [`ExitStatus`](exit::ExitStatus).
+//! The firmware finds an [image](lowbit_image) (an `.lbm` model and its
+//! inputs), checks it, runs `lowbit_runtime::Model` on each input between two
+//! instruction-count markers and reports everything as [`records`] over
+//! defmt (with a top-k [`scores`] report for classifiers and the stack
+//! high-water mark), then ends with an [`ExitStatus`](exit::ExitStatus).
 //!
 //! - Logging and exit: feature `semihosting` (QEMU; default) or `rtt` (boards).
 //! - Image: loaded mode (default; the runner writes it into the board's image
@@ -19,8 +20,8 @@ mod counter;
 mod exit;
 mod memory;
 mod records;
+mod scores;
 mod sys;
-mod workload;
 
 #[cfg(all(feature = "semihosting", feature = "rtt"))]
 compile_error!("enable exactly one of the features `semihosting` (QEMU) and `rtt` (real boards)");
@@ -36,5 +37,9 @@ use defmt_semihosting as _;
 #[cfg_attr(target_arch = "arm", cortex_m_rt::entry)]
 #[cfg_attr(target_arch = "riscv32", riscv_rt::entry)]
 fn main() -> ! {
-    exit::exit(app::run())
+    sys::paint_stack();
+    let status = app::run();
+    let (used, reserved) = sys::stack_high_water();
+    records::stack(used, reserved);
+    exit::exit(status)
 }

@@ -2,6 +2,7 @@
 //!
 //! - Turning linker-symbol addresses (image region, free RAM) into slices.
 //! - Handing out the embedded-mode static buffers once.
+//! - Painting the stack at boot and measuring how deep it was used.
 //! - Symbols the host looks up by name (`no_mangle` markers, trap handlers,
 //!   the RP2040 boot loader section).
 //!
@@ -22,6 +23,54 @@ fn claim_buffers() {
     // (thumbv6m has no compare-and-swap).
     assert!(!BUFFERS_TAKEN.load(Ordering::Relaxed), "buffers taken twice");
     BUFFERS_TAKEN.store(true, Ordering::Relaxed);
+}
+
+unsafe extern "C" {
+    static __lowbit_stack_bottom: u32;
+    static __lowbit_stack_top: u32;
+}
+
+/// The word the unused stack is painted with.
+const STACK_PAINT: u32 = 0x5AC3_5AC3;
+/// Bytes below the painting function's own frame left unpainted.
+const STACK_PAINT_MARGIN: usize = 64;
+
+/// Paints the stack reservation, from its bottom up to just below the
+/// caller's frame, so that [`stack_high_water`] can find the deepest use.
+#[inline(never)]
+pub fn paint_stack() {
+    let bottom = (&raw const __lowbit_stack_bottom).cast_mut();
+    let here = core::hint::black_box(0u32);
+    let limit = (&raw const here as usize).saturating_sub(STACK_PAINT_MARGIN) & !3;
+    let mut at = bottom;
+    while (at as usize) < limit {
+        // SAFETY: memory.x places __lowbit_stack_bottom at the (word-aligned)
+        // bottom of the stack reservation, and `limit` lies below this
+        // function's live frame: the words written belong to no live object,
+        // and no interrupt is enabled that could be using them.
+        unsafe {
+            at.write_volatile(STACK_PAINT);
+            at = at.add(1);
+        }
+    }
+}
+
+/// The stack's high-water mark and its reservation, in bytes: the distance
+/// from the top to the lowest word that no longer holds the paint.
+pub fn stack_high_water() -> (u32, u32) {
+    let bottom = &raw const __lowbit_stack_bottom;
+    let top = &raw const __lowbit_stack_top;
+    let mut at = bottom;
+    while at < top {
+        // SAFETY: `at` walks the stack reservation between the two memory.x
+        // symbols word by word; reading a u32 there is always valid.
+        if unsafe { at.read_volatile() } != STACK_PAINT {
+            break;
+        }
+        // SAFETY: `at < top`, so one word further is still in (or one past) the reservation.
+        at = unsafe { at.add(1) };
+    }
+    ((top as usize - at as usize) as u32, (top as usize - bottom as usize) as u32)
 }
 
 #[cfg(not(feature = "embedded"))]

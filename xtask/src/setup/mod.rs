@@ -9,7 +9,11 @@ use std::{path::Path, time::Duration};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::{cli::SetupStep, report::Outcomes};
+use crate::{
+    board::{Board, BoardKind},
+    cli::SetupStep,
+    report::Outcomes,
+};
 
 /// Runs the chosen steps, reporting each; fails if any failed.
 pub fn run(root: &Path, steps: &[SetupStep]) -> Result<()> {
@@ -26,6 +30,16 @@ pub fn run_steps(root: &Path, steps: &[SetupStep], outcomes: &mut Outcomes) -> R
             SetupStep::Qemu => outcomes.step("setup: QEMU 10 (bookworm-backports)", qemu::ensure)?,
             SetupStep::Python => outcomes.step("setup: Python venv", || python::ensure(root))?,
         }
+    }
+    Ok(())
+}
+
+/// What running on `board` needs and is missing: its rustup target and,
+/// unless `build_only`, QEMU for a QEMU board (with a progress display).
+pub fn ensure_for(board: &Board, build_only: bool) -> Result<()> {
+    targets::ensure_targets(&[board.target])?;
+    if board.kind == BoardKind::Qemu && !build_only {
+        qemu::ensure()?;
     }
     Ok(())
 }

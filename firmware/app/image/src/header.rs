@@ -1,27 +1,28 @@
 //! The image header: how the firmware finds the model and the input.
 //!
-//! Layout (little-endian, 32 bytes, version 1):
+//! Layout (little-endian, 32 bytes, version 2):
 //!
 //! | offset | size | field                                                  |
 //! |-------:|-----:|--------------------------------------------------------|
 //! | 0      | 4    | magic `b"LBIM"`                                        |
-//! | 4      | 2    | format version (`1`)                                   |
+//! | 4      | 2    | format version (`2`)                                   |
 //! | 6      | 2    | header length (`32`)                                   |
 //! | 8      | 4    | model length in bytes                                  |
-//! | 12     | 4    | input length in bytes                                  |
-//! | 16     | 4    | number of inferences to run                            |
+//! | 12     | 4    | length of one input in bytes                           |
+//! | 16     | 4    | number of inputs (= inferences to run, in order)       |
 //! | 20     | 4    | CRC-32 of the model bytes followed by the input bytes  |
 //! | 24     | 8    | reserved, zero                                         |
 //!
-//! The model starts at offset 32 and the input at the next multiple of
-//! [`ALIGN`] after the model, so both stay 16-byte aligned when the image is.
+//! The model starts at offset 32 and the inputs, back to back, at the next
+//! multiple of [`ALIGN`] after the model, so both stay 16-byte aligned when
+//! the image is. Version 1 (one input run `n` times) is no longer read.
 
 use crate::checksum::{crc32, crc32_update};
 
 /// The four bytes every image starts with.
 pub const MAGIC: [u8; 4] = *b"LBIM";
 /// The header version this crate reads and writes.
-pub const VERSION: u16 = 1;
+pub const VERSION: u16 = 2;
 /// Length of the version-1 header.
 pub const HEADER_LEN: usize = 32;
 /// Alignment of the model and input sections inside the image.
@@ -80,15 +81,17 @@ impl core::fmt::Display for ImageError {
     }
 }
 
-/// A parsed image: borrowed views of the model and the input.
+/// A parsed image: borrowed views of the model and the inputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Image<'a> {
     /// The model blob.
     pub model: &'a [u8],
-    /// The input tensor bytes.
-    pub input: &'a [u8],
-    /// How many inferences the runner asks for.
-    pub runs: u32,
+    /// Every input, back to back (`input_count × input_len` bytes).
+    pub inputs: &'a [u8],
+    /// Bytes of one input.
+    pub input_len: u32,
+    /// Number of inputs, one inference each.
+    pub input_count: u32,
 }
 
 /// Reads the little-endian `u32` at `at` (the caller checked the bounds).
@@ -118,9 +121,10 @@ impl<'a> Image<'a> {
             return Err(ImageError::UnsupportedVersion { version, header_len });
         }
         let model_len = u32_at(region, 8) as usize;
-        let input_len = u32_at(region, 12) as usize;
+        let (input_len, input_count) = (u32_at(region, 12), u32_at(region, 16));
+        let inputs_len = (input_len as usize).checked_mul(input_count as usize);
         let input_at = HEADER_LEN.checked_add(align_up(model_len));
-        let end = input_at.and_then(|at| at.checked_add(input_len));
+        let end = input_at.zip(inputs_len).and_then(|(at, len)| at.checked_add(len));
         let (Some(input_at), Some(end)) = (input_at, end) else {
             return Err(ImageError::Truncated { needed: u32::MAX, available });
         };
@@ -128,30 +132,42 @@ impl<'a> Image<'a> {
             return Err(ImageError::Truncated { needed: end as u32, available });
         }
         let model = &region[HEADER_LEN..HEADER_LEN + model_len];
-        let input = &region[input_at..end];
+        let inputs = &region[input_at..end];
         let expected = u32_at(region, 20);
-        let actual = crc32_update(crc32(model), input);
+        let actual = crc32_update(crc32(model), inputs);
         if actual != expected {
             return Err(ImageError::Checksum { expected, actual });
         }
-        Ok(Image { model, input, runs: u32_at(region, 16) })
+        Ok(Image { model, inputs, input_len, input_count })
     }
 
-    /// Serializes an image (host side).
+    /// Input `index` (`None` past the last one).
+    pub fn input(&self, index: u32) -> Option<&'a [u8]> {
+        if index >= self.input_count {
+            return None;
+        }
+        // `parse` checked that count × len bytes exist, so this cannot overflow.
+        let (len, start) = (self.input_len as usize, index as usize * self.input_len as usize);
+        self.inputs.get(start..start + len)
+    }
+
+    /// Serializes an image (host side). `inputs` must hold `input_count`
+    /// inputs of `input_len` bytes.
     #[cfg(feature = "std")]
     pub fn to_bytes(&self) -> Vec<u8> {
+        assert_eq!(self.inputs.len(), self.input_len as usize * self.input_count as usize, "inputs length");
         let input_at = HEADER_LEN + align_up(self.model.len());
-        let mut out = vec![0u8; input_at + self.input.len()];
+        let mut out = vec![0u8; input_at + self.inputs.len()];
         out[..4].copy_from_slice(&MAGIC);
         out[4..6].copy_from_slice(&VERSION.to_le_bytes());
         out[6..8].copy_from_slice(&(HEADER_LEN as u16).to_le_bytes());
         out[8..12].copy_from_slice(&(self.model.len() as u32).to_le_bytes());
-        out[12..16].copy_from_slice(&(self.input.len() as u32).to_le_bytes());
-        out[16..20].copy_from_slice(&self.runs.to_le_bytes());
-        let crc = crc32_update(crc32(self.model), self.input);
+        out[12..16].copy_from_slice(&self.input_len.to_le_bytes());
+        out[16..20].copy_from_slice(&self.input_count.to_le_bytes());
+        let crc = crc32_update(crc32(self.model), self.inputs);
         out[20..24].copy_from_slice(&crc.to_le_bytes());
         out[HEADER_LEN..HEADER_LEN + self.model.len()].copy_from_slice(self.model);
-        out[input_at..].copy_from_slice(self.input);
+        out[input_at..].copy_from_slice(self.inputs);
         out
     }
 }
@@ -161,7 +177,7 @@ mod tests {
     use super::*;
 
     fn sample() -> Vec<u8> {
-        Image { model: &[1, 2, 3], input: &[9, 8], runs: 2 }.to_bytes()
+        Image { model: &[1, 2, 3], inputs: &[9, 8, 7, 6], input_len: 2, input_count: 2 }.to_bytes()
     }
 
     #[test]
@@ -169,7 +185,8 @@ mod tests {
         let mut region = sample();
         region.resize(4096, 0xFF);
         let image = Image::parse(&region).unwrap();
-        assert_eq!((image.model, image.input, image.runs), (&[1u8, 2, 3][..], &[9u8, 8][..], 2));
+        assert_eq!(image.model, &[1u8, 2, 3][..]);
+        assert_eq!((image.input(0), image.input(1), image.input(2)), (Some(&[9u8, 8][..]), Some(&[7u8, 6][..]), None));
     }
 
     #[test]
@@ -178,7 +195,7 @@ mod tests {
         bytes[HEADER_LEN + 1] ^= 0x40;
         assert!(matches!(Image::parse(&bytes), Err(ImageError::Checksum { .. })));
         let bytes = sample();
-        assert!(matches!(Image::parse(&bytes[..40]), Err(ImageError::Truncated { needed: 50, .. })));
+        assert!(matches!(Image::parse(&bytes[..40]), Err(ImageError::Truncated { needed: 52, .. })));
         assert_eq!(Image::parse(&[0xFF; 64]), Err(ImageError::BadMagic { found: u32::MAX }));
     }
 }
