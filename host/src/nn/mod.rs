@@ -8,6 +8,12 @@
 //! Activation scales come from [`Model::calibrate`]; weights from
 //! `.safetensors`/`.npz` files or seeded random initialisation.
 //!
+//! Quantization metadata flows between layers as if every layer returned
+//! a quantized tensor (a layer with `Int32Bias` reads its input's scale
+//! whatever the previous layer's `return_quant_tensor`); `return_quant_tensor`
+//! of the output layer decides what the model returns: a [`QuantTensor`],
+//! and in QOp the integers rather than a final `DequantizeLinear`.
+//!
 //! [`Model::forward`] is the reference: Brevitas's fake quantization in
 //! float32 (quantizers round half to even and add the zero point after
 //! rounding, as ONNX `QuantizeLinear` does; products are summed exactly and
@@ -28,23 +34,26 @@
 //! ```
 
 mod act;
+mod activations;
+mod combine;
 mod emit;
 mod export;
 mod kernels;
-mod layers;
+mod layer;
 mod model;
+mod pool;
 mod quant;
 mod tensor;
 mod weighted;
 mod weights;
 
 pub use act::ActQuant;
+pub use activations::{ActKind, ActLayer, QuantHardTanh, QuantIdentity, QuantReLU};
+pub use combine::{AddLayer, Flatten, QuantEltwiseAdd, Slice};
 pub use export::{export_graph, export_onnx_qcdq, export_onnx_qop, export_qonnx};
-pub use layers::{
-    ActKind, ActLayer, AddLayer, Flatten, PoolKind, PoolLayer, QuantAvgPool2d, QuantEltwiseAdd, QuantHardTanh,
-    QuantIdentity, QuantMaxPool2d, QuantReLU, Slice,
-};
-pub use model::{Entry, Layer, Model, Port};
+pub use layer::Layer;
+pub use model::{Entry, Model, Port};
+pub use pool::{PoolKind, PoolLayer, QuantAvgPool2d, QuantMaxPool2d};
 pub use quant::{DEFAULT_PERCENTILE, Preset, QuantRole, QuantSpec, Stat};
 pub use tensor::{Output, QuantTensor};
 pub use weighted::{

@@ -1,6 +1,6 @@
 //! Values of the reference forward pass: quantized tensors and outputs.
 
-use super::quant::{quantize, storage};
+use super::quant::quantize;
 use crate::ir::{QuantParams, Tensor};
 
 /// A float tensor whose values lie on a quantization grid, as Brevitas's
@@ -16,9 +16,7 @@ pub struct QuantTensor {
 impl QuantTensor {
     /// The integers behind the values, in their ONNX storage type.
     pub fn int(&self) -> Tensor {
-        let mut t = quantize(&self.value, &self.params);
-        t.dtype = storage(&self.params);
-        t
+        quantize(&self.value, &self.params)
     }
 
     /// The scale(s).

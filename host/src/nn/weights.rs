@@ -4,7 +4,8 @@
 //! `<layer>.weight` and `<layer>.bias`.
 
 use super::NnError;
-use super::model::{Layer, Model};
+use super::layer::Layer;
+use super::model::Model;
 use super::weighted::WeightLayer;
 use crate::ir::{Tensor, TensorData};
 use std::collections::HashMap;
