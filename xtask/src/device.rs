@@ -50,11 +50,7 @@ impl Runner<'_> {
         let loaded = *mode == Mode::Loaded;
         match board.kind {
             BoardKind::Qemu => {
-                let blobs: Vec<LoaderBlob> = if loaded {
-                    vec![LoaderBlob { file: image.to_path_buf(), addr: board.memory.image.origin }]
-                } else {
-                    Vec::new()
-                };
+                let blobs = if loaded { LoaderBlob::split(image, board.memory.image.origin)? } else { Vec::new() };
                 run_qemu(board, elf, &blobs, self.timeout, self.plugin)
             }
             BoardKind::Probe => probe::run(board, elf, loaded.then_some(image), self.timeout),

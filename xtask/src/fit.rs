@@ -90,3 +90,25 @@ pub fn check(board: &Board, needs: Needs, offer: Offer) -> Result<(), Misfit> {
     }
     if reasons.is_empty() { Ok(()) } else { Err(Misfit { board: board.name.clone(), reasons }) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::board::Boards;
+
+    #[test]
+    fn a_model_too_big_for_the_microbit_is_refused_with_the_numbers() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let boards = Boards::load(root).unwrap();
+        let microbit = boards.get("qemu-microbit").unwrap();
+        let offer = Offer::from_board(microbit);
+        assert_eq!(offer, Offer { image: 128 * 1024, ram: 12 * 1024, exact: false });
+        assert!(check(microbit, Needs { image: 4096, ram: 8192 }, offer).is_ok());
+        let misfit = check(microbit, Needs { image: 200_000, ram: 20_000 }, offer).unwrap_err();
+        assert_eq!(
+            misfit.to_string(),
+            "does not fit qemu-microbit: image 200000 B > image region 131072 B; \
+             arena + output 20000 B > RAM less the stack 12288 B"
+        );
+    }
+}

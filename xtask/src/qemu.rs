@@ -35,6 +35,30 @@ pub struct LoaderBlob {
     pub addr: u64,
 }
 
+impl LoaderBlob {
+    /// QEMU's generic loader refuses files larger than the machine's RAM
+    /// (16 KiB on sifive_e): bigger files are split into parts of this size.
+    const PART: usize = 8 * 1024;
+
+    /// The blobs that write `file` at `addr`: the file itself, or parts of
+    /// it (`<file>.part<N>`, written next to it) at consecutive addresses.
+    pub fn split(file: &Path, addr: u64) -> Result<Vec<LoaderBlob>> {
+        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        if bytes.len() <= Self::PART {
+            return Ok(vec![LoaderBlob { file: file.to_path_buf(), addr }]);
+        }
+        let mut blobs = Vec::new();
+        for (i, part) in bytes.chunks(Self::PART).enumerate() {
+            let mut name = file.as_os_str().to_owned();
+            name.push(format!(".part{i}"));
+            let path = PathBuf::from(name);
+            std::fs::write(&path, part).with_context(|| format!("writing {}", path.display()))?;
+            blobs.push(LoaderBlob { file: path, addr: addr + (i * Self::PART) as u64 });
+        }
+        Ok(blobs)
+    }
+}
+
 /// How a QEMU run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ending {
