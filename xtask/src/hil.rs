@@ -7,7 +7,7 @@
 //! one QEMU invocation over all its inputs. Models that do not lower or do
 //! not fit are listed as skipped with the reason. Then the failure paths
 //! ([`failures`]) and a summary table, also written to
-//! `target/lowbit-bench/hil.{md,json}`.
+//! `target/lowbit-bench/hil-<board>.{md,json}`.
 
 use std::{path::Path, time::Instant};
 
@@ -142,7 +142,14 @@ pub fn run(root: &Path, args: &HilArgs) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     println!("{summary}");
-    let md = write_results(root, "hil", "lowbit hil", &format!("{markdown}\n{summary}\n"), &rows)?;
+    let name = format!("hil-{}", args.board);
+    let md = write_results(
+        root,
+        &name,
+        &format!("lowbit hil --board {}", args.board),
+        &format!("{markdown}\n{summary}\n"),
+        &rows,
+    )?;
     eprintln!("results: {}", md.display());
     outcomes.finish()
 }
