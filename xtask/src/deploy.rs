@@ -4,7 +4,8 @@
 //! flash and RAM the firmware uses.
 //!
 //! With no arguments it deploys the bundled example to qemu-mps2-an386,
-//! installing the rustup target and QEMU first if they are missing.
+//! installing the rustup target and QEMU first if they are missing. When the
+//! firmware ends with a failure status, xtask exits with the same code.
 
 use std::path::{Path, PathBuf};
 
@@ -14,7 +15,7 @@ use lowbit::ir::Tensor;
 use crate::{
     board::{Board, BoardKind, Boards},
     cli::{DeployArgs, EXAMPLE_MODEL, ModeArg, seconds},
-    device::{self, Parity, Runner},
+    device::{self, DeviceExit, Parity, Runner},
     elf::Elf,
     firmware::{Mode, build_firmware},
     fit::{self, Needs, Offer},
@@ -114,7 +115,11 @@ fn report_refusal(result: &RunResult) -> Result<()> {
     }
     match result.status() {
         Some(ExitStatus::Success) => bail!("the device ran a model the host runtime refuses"),
-        _ => bail!(result.explain(format!("the device refused the model: {}", result.ending))),
+        Some(status) => {
+            let message = result.explain(format!("the device refused the model: {}", result.ending));
+            Err(DeviceExit { status, message }.into())
+        }
+        None => bail!(result.explain(format!("the device refused the model: {}", result.ending))),
     }
 }
 

@@ -59,12 +59,35 @@ impl Runner<'_> {
     }
 }
 
+/// A run that ended with a failure status of the firmware: `deploy` exits
+/// with the same code, so scripts see the firmware's distinct statuses.
+#[derive(Debug)]
+pub struct DeviceExit {
+    /// The firmware's exit status.
+    pub status: ExitStatus,
+    /// What happened, with the decoded log.
+    pub message: String,
+}
+
+impl std::fmt::Display for DeviceExit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for DeviceExit {}
+
 /// Checks that `result` is a clean run of `inputs` inferences and returns
 /// its `lowbit.run` records.
 pub fn expect_success<'r>(result: &'r RunResult, facts: &Facts, inputs: usize) -> Result<&'r [Run]> {
     let explain = |what: String| result.explain(what);
-    if result.status() != Some(ExitStatus::Success) {
-        bail!(explain(format!("{} instead of exit 0 (Success)", result.ending)));
+    match result.status() {
+        Some(ExitStatus::Success) => {}
+        Some(status) => {
+            let message = explain(format!("{} instead of exit 0 (Success)", result.ending));
+            return Err(DeviceExit { status, message }.into());
+        }
+        None => bail!(explain(format!("{} instead of exit 0 (Success)", result.ending))),
     }
     let records = &result.records;
     ensure!(records.boot.is_some(), explain("no lowbit.boot record".into()));

@@ -54,7 +54,12 @@ fn main() -> Result<()> {
     match cli.task {
         Task::Setup(args) => setup::run(&root, &args.steps()),
         Task::Test(args) => test::run(&root, &args),
-        Task::Deploy(args) => deploy::run(&root, &args),
+        Task::Deploy(args) => deploy::run(&root, &args).inspect_err(|error| {
+            if let Some(exit) = error.downcast_ref::<device::DeviceExit>() {
+                eprintln!("Error: {error:#}");
+                std::process::exit(exit.status.code());
+            }
+        }),
         Task::Hil(args) => hil::run(&root, &args),
         Task::Bench(args) => bench::run(&root, &args),
         Task::Lint => lint::run(&root),
