@@ -125,13 +125,18 @@ impl Lowerer<'_> {
 
     pub(super) fn conv(&mut self, node: &Node, a: &ConvAttrs) -> Res<Lv> {
         let x = self.grid(node, node.inputs[0])?;
+        let acc = self.conv_acc(node, a, &x)?;
+        Ok(Lv::Real(Real { base: Base::Acc(Box::new(acc)), post: vec![] }))
+    }
+
+    /// The pending accumulator of a convolution (float `Conv` or `QLinearConv`) reading `x`.
+    fn conv_acc(&mut self, node: &Node, a: &ConvAttrs, x: &IntTensor) -> Res<Acc> {
         let w = self.weights(node, node.inputs[1], 0)?;
         let bias =
             self.bias(node, node.inputs.get(2).copied(), &Self::acc_scale(x.q.scale[0], &w.scale), w.shape[0])?;
         let op = self.conv_op(node, a, w.values, w.shape[0], w.format, bias)?;
         let input = self.conv_input(node, &op, x.t)?;
-        let acc = Acc { input, op, input_scale: x.q.scale[0], weight_scale: w.scale, affine: None };
-        Ok(Lv::Real(Real { base: Base::Acc(Box::new(acc)), post: vec![] }))
+        Ok(Acc { input, op, input_scale: x.q.scale[0], weight_scale: w.scale, affine: None })
     }
 
     /// The tensor a convolution reads, viewed with its C,H,W / C,L shape (a
@@ -220,12 +225,7 @@ impl Lowerer<'_> {
 
     pub(super) fn qlinear_conv(&mut self, node: &Node, a: &ConvAttrs) -> Res<Lv> {
         let x = self.int(node, node.inputs[0])?;
-        let w = self.weights(node, node.inputs[1], 0)?;
-        let bias =
-            self.bias(node, node.inputs.get(2).copied(), &Self::acc_scale(x.q.scale[0], &w.scale), w.shape[0])?;
-        let op = self.conv_op(node, a, w.values, w.shape[0], w.format, bias)?;
-        let input = self.conv_input(node, &op, x.t)?;
-        let acc = Acc { input, op, input_scale: x.q.scale[0], weight_scale: w.scale, affine: None };
+        let acc = self.conv_acc(node, a, &x)?;
         self.integer_output(node, acc)
     }
 
