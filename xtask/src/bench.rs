@@ -89,9 +89,13 @@ impl Row {
 
 /// Runs the bench task.
 pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
+    if args.layers {
+        return crate::layer_bench::run(root, args);
+    }
     let boards = Boards::load(root)?;
-    let selected: Vec<&Board> = boards.select(&args.board)?.into_iter().filter(|b| b.kind == BoardKind::Qemu).collect();
-    ensure!(!selected.is_empty(), "bench runs on QEMU boards; {} names none", args.board);
+    let which = args.board.as_deref().unwrap_or("qemu");
+    let selected: Vec<&Board> = boards.select(which)?.into_iter().filter(|b| b.kind == BoardKind::Qemu).collect();
+    ensure!(!selected.is_empty(), "bench runs on QEMU boards; {which} names none");
     let models: Vec<PathBuf> = if args.models.is_empty() {
         vec![catalog::corpus_dir(root).join(DIGITS_MLP), root.join(EXAMPLE_MODEL)]
     } else {

@@ -141,12 +141,23 @@ pub struct HilArgs {
 /// `bench` flags.
 #[derive(Args, Clone)]
 pub struct BenchArgs {
-    /// A board name or `qemu` (every QEMU board).
-    #[arg(long, default_value = "qemu")]
-    pub board: String,
+    /// A board name or `qemu` (every QEMU board); default: every QEMU board,
+    /// with `--layers` the M4F, M3, M0 and RV32IMAC boards.
+    #[arg(long)]
+    pub board: Option<String>,
     /// Models (`.onnx`/`.lbm`); default: the corpus's digits MLP and the bundled example.
     #[arg(long = "model")]
     pub models: Vec<PathBuf>,
+    /// The layer benchmark: instructions per MAC of issue #7's layer shapes
+    /// per weight width and activation type, then every example and corpus model.
+    #[arg(long)]
+    pub layers: bool,
+    /// With `--layers`: only this layer (repeatable; e.g. `conv2`, `xnor256x64`).
+    #[arg(long = "layer", requires = "layers")]
+    pub only: Vec<String>,
+    /// With `--layers`: skip the whole-model runs.
+    #[arg(long, requires = "layers")]
+    pub no_models: bool,
     /// Wall-clock timeout per run, in seconds.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,

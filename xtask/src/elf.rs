@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use object::{Object, ObjectSection, ObjectSymbol, SectionFlags, SectionKind, elf::SHF_ALLOC};
+use object::{Object, ObjectSection, ObjectSymbol, SectionFlags, SectionKind, SymbolKind, elf::SHF_ALLOC};
 
 /// An ELF read into memory.
 pub struct Elf {
@@ -73,6 +73,17 @@ impl Elf {
             }
         }
         sizes
+    }
+
+    /// `.text` bytes of the functions of `crates` (symbols whose mangled
+    /// name contains one of the crate names).
+    pub fn text_of(&self, crates: &[&str]) -> u64 {
+        self.file()
+            .symbols()
+            .filter(|s| s.kind() == SymbolKind::Text)
+            .filter(|s| s.name().is_ok_and(|name| crates.iter().any(|c| name.contains(c))))
+            .map(|s| s.size())
+            .sum()
     }
 
     /// The address of a symbol (Thumb bit cleared).

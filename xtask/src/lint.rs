@@ -12,7 +12,7 @@ use crate::{command::ExternalCommand, report::Outcomes};
 const FIRMWARE: [(&str, &str, &str); 7] = [
     ("qemu-microbit", "thumbv6m-none-eabi", "semihosting"),
     ("qemu-mps2-an385", "thumbv7m-none-eabi", "semihosting"),
-    ("qemu-mps2-an386", "thumbv7em-none-eabihf", "semihosting,selftest-panic,selftest-fault"),
+    ("qemu-mps2-an386", "thumbv7em-none-eabihf", "semihosting,selftest-panic,selftest-fault,layer-bench"),
     ("qemu-sifive-e", "riscv32imac-unknown-none-elf", "semihosting"),
     ("rp-pico", "thumbv6m-none-eabi", "rtt,rp2040-boot2"),
     ("stm32f4-discovery", "thumbv7em-none-eabihf", "rtt"),

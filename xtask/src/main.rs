@@ -8,7 +8,8 @@
 //!   on qemu-mps2-an386).
 //! - `hil` (alias `smoke`): every board × every model that fits, bit-exact
 //!   parity, plus the failure paths; `bench`: instructions per inference,
-//!   flash and RAM.
+//!   flash and RAM; `bench --layers`: instructions per MAC of single layers
+//!   ([`layers`], [`layer_bench`]) and of every model.
 //! - `python-env`: prints the Python/ONNX Runtime paths tests use.
 //! - `boards`: lists the boards and their memory maps.
 //! - `lint`: rustfmt and clippy over xtask, the plugin and the firmware.
@@ -30,6 +31,8 @@ mod failures;
 mod firmware;
 mod fit;
 mod hil;
+mod layer_bench;
+mod layers;
 mod lint;
 mod model;
 mod plugin;

@@ -17,6 +17,8 @@ pub struct Program {
     pub lbm: Vec<u8>,
     /// What lowering had to say (approximations, omissions).
     pub notes: Vec<String>,
+    /// Multiply-accumulates per inference (the lowering report; unknown for `.lbm` files).
+    pub macs: Option<u64>,
 }
 
 /// The facts about a valid program that deploy, fit checks and parity need.
@@ -45,13 +47,13 @@ impl Program {
         match ext {
             "lbm" => {
                 let lbm = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-                Ok(Program { name, lbm, notes: Vec::new() })
+                Ok(Program { name, lbm, notes: Vec::new(), macs: None })
             }
             "onnx" => {
                 let graph =
                     lowbit::import::import_file(path).with_context(|| format!("importing {}", path.display()))?;
                 let lowered = lowbit::lower::lower(&graph).with_context(|| format!("lowering {}", path.display()))?;
-                Ok(Program { name, lbm: lowered.bytes, notes: lowered.notes })
+                Ok(Program { name, lbm: lowered.bytes, notes: lowered.notes, macs: Some(lowered.report.macs) })
             }
             _ => bail!("{}: expected an .onnx or .lbm file", path.display()),
         }

@@ -69,9 +69,7 @@ pub fn run() -> ExitStatus {
     for index in 0..image.input_count {
         let Some(input) = image.input(index) else { return ExitStatus::BadInput };
         let before = counter.now();
-        sys::inference_start();
-        let result = model.run(arena, input, output);
-        sys::inference_end();
+        let result = infer(&model, arena, input, output);
         let after = counter.now();
         if let Err(error) = result {
             defmt::error!("lowbit.error inference {=u32}: {}", index, Display2Format(&error));
@@ -85,4 +83,27 @@ pub fn run() -> ExitStatus {
         }
     }
     ExitStatus::Success
+}
+
+/// One inference between the instruction-count markers: the whole
+/// `Model::run` (input check and copy, every op, output copy).
+#[cfg(not(feature = "layer-bench"))]
+fn infer(model: &Model<'_>, arena: &mut [u8], input: &[u8], output: &mut [u8]) -> Result<(), lowbit_runtime::Error> {
+    sys::inference_start();
+    let result = model.run(arena, input, output);
+    sys::inference_end();
+    result
+}
+
+/// One inference with only `Model::execute` (the ops) between the
+/// instruction-count markers: the layer benchmark times single-op programs
+/// without the input and output copies.
+#[cfg(feature = "layer-bench")]
+fn infer(model: &Model<'_>, arena: &mut [u8], input: &[u8], output: &mut [u8]) -> Result<(), lowbit_runtime::Error> {
+    model.write_input(arena, input)?;
+    sys::inference_start();
+    let result = model.execute(arena);
+    sys::inference_end();
+    result?;
+    model.read_output(arena, output)
 }

@@ -149,7 +149,8 @@ impl<'a> Model<'a> {
         }
     }
 
-    /// Runs the model once (batch 1).
+    /// Runs the model once (batch 1): [`Model::write_input`],
+    /// [`Model::execute`], [`Model::read_output`].
     ///
     /// `input` and `output` hold one value per byte in ONNX order: `i8`
     /// reinterpreted as `u8` (two's complement) if the tensor is signed, else
@@ -158,12 +159,18 @@ impl<'a> Model<'a> {
     /// range are rejected, because the integers computed from them could not
     /// be guaranteed to match the host's.
     pub fn run(&self, arena: &mut [u8], input: &[u8], output: &mut [u8]) -> Result<(), Error> {
-        self.run_with(arena, input, output, |b| b, |b| b)
+        self.check_output_len(output.len())?;
+        self.write_input(arena, input)?;
+        self.execute(arena)?;
+        self.read_output(arena, output)
     }
 
     /// [`Model::run`] for signed input and output given as `i8`.
     pub fn run_i8(&self, arena: &mut [u8], input: &[i8], output: &mut [i8]) -> Result<(), Error> {
-        self.run_with(arena, input, output, |v| v as u8, |b| b as i8)
+        self.check_output_len(output.len())?;
+        self.write_input_with(arena, input, |v| v as u8)?;
+        self.execute(arena)?;
+        self.read_output_with(arena, output, |b| b as i8)
     }
 
     /// [`Model::run`] with a fresh arena and output vector (host convenience).
@@ -175,44 +182,82 @@ impl<'a> Model<'a> {
         Ok(output)
     }
 
-    /// Copies the input in, executes every op, copies the output out.
-    fn run_with<T: Copy>(
-        &self,
-        arena: &mut [u8],
-        input: &[T],
-        output: &mut [T],
-        to_byte: impl Fn(T) -> u8,
-        from_byte: impl Fn(u8) -> T,
-    ) -> Result<(), Error> {
+    /// The first step of [`Model::run`]: checks `input` (length, declared
+    /// range) and copies it into the input tensor's bytes of `arena`.
+    pub fn write_input(&self, arena: &mut [u8], input: &[u8]) -> Result<(), Error> {
+        self.write_input_with(arena, input, |b| b)
+    }
+
+    /// The second step of [`Model::run`]: executes every op on an arena
+    /// that holds the input (see [`Model::write_input`]). Only the op
+    /// records and the arena are read, so a caller that fills the input
+    /// bytes itself can time the ops alone.
+    pub fn execute(&self, arena: &mut [u8]) -> Result<(), Error> {
+        let arena = self.arena(arena)?;
+        self.for_each_op(|index, record| Step::prepare(self, index, record)?.execute(index, arena))
+    }
+
+    /// The last step of [`Model::run`]: copies the output tensor out of
+    /// `arena` after [`Model::execute`].
+    pub fn read_output(&self, arena: &[u8], output: &mut [u8]) -> Result<(), Error> {
+        self.read_output_with(arena, output, |b| b)
+    }
+
+    /// The first [`Model::arena_size`] bytes of `arena`.
+    fn arena<'b>(&self, arena: &'b mut [u8]) -> Result<&'b mut [u8], Error> {
         let needed = self.arena_size();
         let got = arena.len();
-        let arena = arena.get_mut(..needed).ok_or(Error::ArenaTooSmall { needed, got })?;
-        let (input_span, output_span) = (self.input.span(), self.output.span());
-        if input.len() != input_span.len() {
+        arena.get_mut(..needed).ok_or(Error::ArenaTooSmall { needed, got })
+    }
+
+    /// Checks and copies the input in, converting each value to its byte.
+    fn write_input_with<T: Copy>(&self, arena: &mut [u8], input: &[T], to_byte: impl Fn(T) -> u8) -> Result<(), Error> {
+        let arena = self.arena(arena)?;
+        let span = self.input.span();
+        if input.len() != span.len() {
             return Err(Error::BadInputLen {
-                expected: input_span.len(),
+                expected: span.len(),
                 got: input.len(),
-            });
-        }
-        if output.len() != output_span.len() {
-            return Err(Error::BadOutputLen {
-                expected: output_span.len(),
-                got: output.len(),
             });
         }
         let values = Values::new(self.input.quant.signed);
         let (lo, hi) = self.input.quant.range();
-        let dst = arena.get_mut(input_span).ok_or(Error::InvalidTensor { index: 0 })?;
+        let dst = arena.get_mut(span).ok_or(Error::InvalidTensor { index: 0 })?;
         for (index, (d, &v)) in dst.iter_mut().zip(input).enumerate() {
             *d = to_byte(v);
-            if !(lo..=hi).contains(&values.get(*d)) {
+            let value = values.get(*d);
+            if !(lo..=hi).contains(&value) {
                 return Err(Error::InputOutOfRange { index });
             }
         }
-        self.for_each_op(|index, record| Step::prepare(self, index, record)?.execute(index, arena))?;
-        let src = arena.get(output_span).ok_or(Error::InvalidTensor {
-            index: self.header.output_tensor,
-        })?;
+        Ok(())
+    }
+
+    /// Fails unless an output buffer of `len` values fits the output tensor.
+    fn check_output_len(&self, len: usize) -> Result<(), Error> {
+        let expected = self.output.span().len();
+        if len == expected {
+            Ok(())
+        } else {
+            Err(Error::BadOutputLen { expected, got: len })
+        }
+    }
+
+    /// Copies the output tensor out, converting each byte.
+    fn read_output_with<T>(&self, arena: &[u8], output: &mut [T], from_byte: impl Fn(u8) -> T) -> Result<(), Error> {
+        self.check_output_len(output.len())?;
+        let span = self.output.span();
+        let needed = self.arena_size();
+        let src = arena
+            .get(..needed)
+            .ok_or(Error::ArenaTooSmall {
+                needed,
+                got: arena.len(),
+            })?
+            .get(span)
+            .ok_or(Error::InvalidTensor {
+                index: self.header.output_tensor,
+            })?;
         for (o, &b) in output.iter_mut().zip(src) {
             *o = from_byte(b);
         }
