@@ -1,6 +1,7 @@
 //! Command-line interface: one module per subcommand.
 
 mod convert;
+mod hls;
 mod inspect;
 mod lower;
 mod run;
@@ -29,6 +30,8 @@ enum Command {
     Verify(verify::Args),
     /// Convert a model between QCDQ, QOp and QONNX.
     Convert(convert::Args),
+    /// Generate a FINN-style dataflow accelerator (HLS C++, folding, estimates) and C-simulate it.
+    Hls(hls::Args),
 }
 
 /// Imports a model, with the file named in errors.
@@ -45,6 +48,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Lower(args) => lower::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Hls(args) => hls::run(args),
         Command::Convert(args) => convert::run(args),
     };
     match result {

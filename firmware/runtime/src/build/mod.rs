@@ -24,12 +24,14 @@
 //! ```
 
 mod checks;
+mod decode;
 mod encode;
 mod error;
 mod ops;
 mod params;
 mod report;
 
+pub use decode::{DecodedOp, DecodedTensor, OpParams, Program, decode};
 pub use error::BuildError;
 pub use ops::lut_from_fn;
 pub use params::{AddParams, AvgPoolParams, ConvParams, ConvTransposeParams, DenseParams, PoolParams, Requant};
