@@ -328,7 +328,7 @@ impl Mapper<'_> {
         let output = DType::covering(0, labels as i64 - 1);
         let out = self.stream(output, k);
         let unit = LabelSelect { labels, k, input: self.streams[s].dtype, output };
-        self.push(Op::LabelSelect(unit), "top-k", vec![s], vec![out]);
+        self.push(Op::LabelSelect(unit), &format!("top {k} of {labels} outputs"), vec![s], vec![out]);
         Ok(out)
     }
 }
