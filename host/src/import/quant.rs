@@ -84,7 +84,6 @@ impl Importer<'_> {
     /// bounds, returns the bounds and marks the Clip folded.
     fn take_following_clip(
         &mut self,
-        node: &proto::NodeProto,
         name: &str,
     ) -> Result<Option<(i64, i64, String)>, ImportError> {
         let consumers = self.consumers_of(name);
@@ -103,7 +102,6 @@ impl Importer<'_> {
         if lo.fract() != 0.0 || hi.fract() != 0.0 {
             return Err(ImportError::node(clip, format!("bounds [{lo}, {hi}] on integers must be integers")));
         }
-        let _ = node;
         self.folded.insert(index);
         let out = clip.output.first().cloned().unwrap_or_default();
         Ok(Some((lo as i64, hi as i64, out)))
@@ -223,7 +221,7 @@ impl Importer<'_> {
             dtype.int_bits().ok_or_else(|| ImportError::node(node, "the zero point must be an integer"))?;
         let mut narrow = false;
         let out_name = node.output.first().cloned().unwrap_or_default();
-        let clip = self.take_following_clip(node, &out_name)?;
+        let clip = self.take_following_clip(&out_name)?;
         let mut alias = None;
         if let Some((lo, hi, clip_out)) = clip {
             let clip_node = self.onnx_node(self.consumers_of(&out_name)[0]);
@@ -318,7 +316,7 @@ impl Importer<'_> {
         let mut narrow = false;
         let out_name = node.output.first().cloned().unwrap_or_default();
         let mut alias = None;
-        if let Some((lo, hi, clip_out)) = self.take_following_clip(node, &out_name)? {
+        if let Some((lo, hi, clip_out)) = self.take_following_clip(&out_name)? {
             let clip_node = self.onnx_node(self.consumers_of(&out_name)[0]);
             let (b, _, n) = Self::clip_range(clip_node, lo, hi, dtype)?;
             (bits, narrow) = (b, n);

@@ -246,17 +246,15 @@ pub fn slice_ranges(s: &SliceAttrs, x: &[usize]) -> Result<Vec<(usize, i64, usiz
         if step == 0 {
             return Err("slice step 0".into());
         }
-        let clampi = |v: i64, lo: i64, hi: i64| v.clamp(lo, hi);
-        let norm = |v: i64| if v < 0 { v + dim } else { v };
+        let norm = |v: i64| if v < 0 { v.saturating_add(dim) } else { v };
         let (start, end) = (norm(s.starts[k]), norm(s.ends[k]));
-        let (start, end, count) = if step > 0 {
-            let (a, b) = (clampi(start, 0, dim), clampi(end, 0, dim));
-            (a, b, if b > a { (b - a + step - 1) / step } else { 0 })
+        let (start, count) = if step > 0 {
+            let (a, b) = (start.clamp(0, dim), end.clamp(0, dim));
+            (a, if b > a { (b - a + step - 1) / step } else { 0 })
         } else {
-            let (a, b) = (clampi(start, 0, dim - 1), clampi(end, -1, dim - 1));
-            (a, b, if a > b { (a - b - step - 1) / -step } else { 0 })
+            let (a, b) = (start.clamp(0, dim - 1), end.clamp(-1, dim - 1));
+            (a, if a > b { (a - b - step - 1) / -step } else { 0 })
         };
-        let _ = end;
         ranges[axis as usize] = (start as usize, step, count as usize);
     }
     Ok(ranges)
