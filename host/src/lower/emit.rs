@@ -136,6 +136,7 @@ impl<'g> Lowerer<'g> {
             Op::Clip(c) => self.post(node, Post::Clip(c.min, c.max))?,
             Op::MaxPool(p) => self.max_pool(node, p)?,
             Op::AveragePool(a) => {
+                self.check_floor_mode(node, &a.pool)?;
                 let mut input = self.grid(node, x)?;
                 input.t = self.viewed(node, input.t, x)?;
                 let pool = pool_params(node, &a.pool)?;

@@ -300,16 +300,22 @@ impl Lowerer<'_> {
         }
     }
 
-    pub(super) fn max_pool(&mut self, node: &Node, p: &PoolAttrs) -> Res<Lv> {
-        if p.ceil_mode {
-            let x = self.sample_shape(node, node.inputs[0])?;
-            let mut with_batch = vec![1];
-            with_batch.extend(&x);
-            let floor = shape::pool_output_shape(&PoolAttrs { ceil_mode: false, ..p.clone() }, &with_batch);
-            if floor.ok().map(|s| s[1..].to_vec()) != Some(self.sample_shape(node, node.output)?) {
-                return Err(err(node, "ceil_mode pooling that adds a partial window does not lower"));
-            }
+    /// Pooling in ceil mode lowers only where it adds no partial window.
+    pub(super) fn check_floor_mode(&self, node: &Node, p: &PoolAttrs) -> Res<()> {
+        if !p.ceil_mode {
+            return Ok(());
         }
+        let mut with_batch = vec![1];
+        with_batch.extend(self.sample_shape(node, node.inputs[0])?);
+        let floor = shape::pool_output_shape(&PoolAttrs { ceil_mode: false, ..p.clone() }, &with_batch);
+        if floor.ok().map(|s| s[1..].to_vec()) != Some(self.sample_shape(node, node.output)?) {
+            return Err(err(node, "ceil_mode pooling that adds a partial window does not lower"));
+        }
+        Ok(())
+    }
+
+    pub(super) fn max_pool(&mut self, node: &Node, p: &PoolAttrs) -> Res<Lv> {
+        self.check_floor_mode(node, p)?;
         let params = pool_params(node, p)?;
         match self.lv(node, node.inputs[0])? {
             Lv::Int(it) => {
