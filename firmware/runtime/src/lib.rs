@@ -1,7 +1,9 @@
 //! lowbit's integer runtime.
 //!
 //! This crate is `#![no_std]`, allocates nothing on the device and contains
-//! no `unsafe` code. It is linked both into the board firmware and into the
+//! no `unsafe` code (the Armv7E-M DSP instructions its fastest kernels use
+//! live in the audited `lowbit-arch` crate, with portable definitions
+//! everywhere else). It is linked both into the board firmware and into the
 //! `lowbit` host crate, so the integers a device computes come from the very
 //! same code the host used to predict them.
 //!
@@ -11,7 +13,9 @@
 //!   order ONNX Runtime uses.
 //! - [`Model`]: the device API. [`Model::from_bytes`] validates an `.lbm`
 //!   blob in place (weights are never copied) and [`Model::run`] executes it
-//!   in a caller-provided arena of [`Model::arena_size`] bytes.
+//!   in a caller-provided arena of [`Model::arena_size`] bytes, each op with
+//!   the [`Kernel`] family the builder chose for its shape (the portable
+//!   reference loops, blocked matrix products, direct windows or popcounts).
 //! - `build` (feature `std`, host only): `ProgramBuilder` turns a graph of
 //!   quantized ops into `.lbm` bytes, with a static memory plan and a size
 //!   and cost report.
@@ -37,5 +41,5 @@ mod model;
 mod plan;
 
 pub use error::Error;
-pub use format::{FORMAT_VERSION, MAGIC, MAX_DIM, MAX_RANK, OpKind, Shape, TensorQuant, WeightFormat};
+pub use format::{FORMAT_VERSION, Kernel, MAGIC, MAX_DIM, MAX_RANK, OpKind, Shape, TensorQuant, WeightFormat};
 pub use model::{Model, TensorInfo};

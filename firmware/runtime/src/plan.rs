@@ -20,6 +20,9 @@ pub(crate) struct Lifetime {
     pub(crate) first: usize,
     /// Last step that reads it (at least `first`).
     pub(crate) last: usize,
+    /// Its offset must be a multiple of this (a power of two; 1 for
+    /// tensors).
+    pub(crate) align: usize,
 }
 
 impl Lifetime {
@@ -122,15 +125,17 @@ fn place(buffers: &[Lifetime], order: &[usize], fit: Fit) -> (Vec<usize>, usize)
             .map(|&j| (offsets[j], offsets[j] + buffers[j].size))
             .collect();
         busy.sort_unstable();
-        // Candidate gaps: (offset, size), the last one unbounded.
+        // Candidate gaps: (aligned offset, size), the last one unbounded.
+        let align = |at: usize| at.next_multiple_of(b.align.max(1));
         let mut gaps = Vec::new();
         let mut top = 0;
         for (start, end) in busy {
-            if start >= top + b.size {
-                gaps.push((top, start - top));
+            if start >= align(top) + b.size {
+                gaps.push((align(top), start - align(top)));
             }
             top = top.max(end);
         }
+        let top = align(top);
         gaps.push((top, usize::MAX));
         let chosen = match fit {
             Fit::First => gaps.first(),
@@ -149,12 +154,18 @@ mod tests {
     use super::*;
 
     fn life(size: usize, first: usize, last: usize) -> Lifetime {
-        Lifetime { size, first, last }
+        Lifetime {
+            size,
+            first,
+            last,
+            align: 1,
+        }
     }
 
     fn assert_valid(buffers: &[Lifetime], plan: &Plan) {
         for (i, a) in buffers.iter().enumerate() {
             assert!(plan.offsets[i] + a.size <= plan.arena);
+            assert_eq!(plan.offsets[i] % a.align, 0, "buffer {i} misaligned: {plan:?}");
             for (j, b) in buffers.iter().enumerate().skip(i + 1) {
                 let disjoint =
                     plan.offsets[i] + a.size <= plan.offsets[j] || plan.offsets[j] + b.size <= plan.offsets[i];
@@ -193,7 +204,11 @@ mod tests {
             let buffers: Vec<_> = (0..1 + next(10))
                 .map(|_| {
                     let first = next(steps);
-                    life(1 + next(50), first, first + next(steps - first))
+                    let align = [1, 1, 4, 16][next(4)];
+                    Lifetime {
+                        align,
+                        ..life(1 + next(50), first, first + next(steps - first))
+                    }
                 })
                 .collect();
             let plan = plan(&buffers, steps);

@@ -2,9 +2,11 @@
 //! methods of [`ProgramBuilder`].
 
 use super::params::{PoolParams, Requant};
+use super::select::Choice;
 use super::{BuildError, OpDef, OpReport, ProgramBuilder, TensorId, shape_of};
 use crate::format::{
-    Affine, BLOB_ALIGN, Blob, OpBody, OpKind, Requant as RequantRecord, Shape, TensorQuant, WeightFormat, Window, pack,
+    Affine, BLOB_ALIGN, Blob, Kernel, OpBody, OpKind, Requant as RequantRecord, Shape, TensorQuant, WeightFormat,
+    Window, pack,
 };
 use crate::kernels::Geometry;
 
@@ -213,23 +215,30 @@ impl ProgramBuilder {
         })
     }
 
-    /// Appends the op and its output tensor.
+    /// Appends the op, run by `choice`, and its output tensor.
     pub(super) fn push_op(
         &mut self,
         input: TensorId,
-        shape: Shape,
-        quant: TensorQuant,
+        (shape, quant): (Shape, TensorQuant),
         body: OpBody,
-        report: OpReport,
+        choice: Choice,
+        mut report: OpReport,
     ) -> Result<TensorId, BuildError> {
         if self.ops.len() >= usize::from(u16::MAX) {
             return Err(BuildError::TooLarge("more than 65 535 ops"));
         }
+        if u32::try_from(choice.scratch).is_err() {
+            return Err(BuildError::TooLarge("scratch memory above 4 GiB"));
+        }
         let output = self.new_tensor(shape, quant, None)?;
+        report.kernel = choice.kernel;
+        report.scratch_bytes = choice.scratch;
         self.ops.push(OpDef {
             input,
             output,
             body,
+            kernel: choice.kernel,
+            scratch: choice.scratch,
             report,
         });
         Ok(output)
@@ -311,6 +320,8 @@ pub(super) fn weighted_report(kind: OpKind, shape: Shape, packed: &Packed, r: &R
         param_bytes: 4 * channels + 4 * r.multipliers.len(),
         arena_bytes: 0,
         macs,
+        kernel: Kernel::Reference,
+        scratch_bytes: 0,
     }
 }
 
@@ -325,5 +336,7 @@ pub(super) fn plain_report(kind: OpKind, output_shape: Shape, param_bytes: usize
         param_bytes,
         arena_bytes: 0,
         macs: 0,
+        kernel: Kernel::Reference,
+        scratch_bytes: 0,
     }
 }

@@ -2,7 +2,7 @@
 
 use super::{BuildError, Built, ProgramBuilder, Report, TensorId};
 use crate::Model;
-use crate::format::{CRC_OFFSET, Header, Layout, OpBody, OpRecord, TensorRecord, checksum};
+use crate::format::{CRC_OFFSET, Header, Layout, OpBody, OpRecord, SCRATCH_ALIGN, TensorRecord, checksum};
 use crate::plan::{self, Lifetime};
 
 /// Plans, serializes and self-checks the model of `b`.
@@ -24,6 +24,7 @@ pub(super) fn finish(b: &ProgramBuilder) -> Result<Built, BuildError> {
                     size: t.shape.elements(),
                     first: 0,
                     last: 0,
+                    align: 1,
                 });
                 lifetimes.len() - 1
             }
@@ -43,6 +44,19 @@ pub(super) fn finish(b: &ProgramBuilder) -> Result<Built, BuildError> {
         }
     }
     lifetimes[buffer(output)].last = steps - 1;
+    // Each op's scratch memory lives while the op runs.
+    let mut scratch_of = Vec::with_capacity(b.ops.len());
+    for (step, op) in b.ops.iter().enumerate() {
+        scratch_of.push((op.scratch > 0).then(|| {
+            lifetimes.push(Lifetime {
+                size: op.scratch,
+                first: step,
+                last: step,
+                align: SCRATCH_ALIGN,
+            });
+            lifetimes.len() - 1
+        }));
+    }
     let plan = plan::plan(&lifetimes, steps);
     let too_large = |what| move |_| BuildError::TooLarge(what);
 
@@ -55,14 +69,28 @@ pub(super) fn finish(b: &ProgramBuilder) -> Result<Built, BuildError> {
             quant: t.quant,
             view_of,
             offset,
+            bipolar: t.bipolar,
         }
         .encode(&mut tensors);
     }
     let mut ops = Vec::new();
-    for op in &b.ops {
+    for (op, scratch) in b.ops.iter().zip(&scratch_of) {
+        // The record holds the offset in units of SCRATCH_ALIGN in a u16.
+        let limit = (usize::from(u16::MAX) - 1) * SCRATCH_ALIGN;
+        let scratch = match *scratch {
+            Some(buf) if plan.offsets[buf] <= limit => Some(plan.offsets[buf] as u32),
+            Some(_) => {
+                return Err(BuildError::TooLarge(
+                    "scratch memory placed beyond 1 MiB of arena (use KernelPolicy::Reference)",
+                ));
+            }
+            None => None,
+        };
         OpRecord {
             output: op.output.0,
             input: op.input.0,
+            kernel: op.kernel,
+            scratch,
             body: op.body,
         }
         .encode(&mut ops);

@@ -30,14 +30,16 @@ mod error;
 mod ops;
 mod params;
 mod report;
+mod select;
 
 pub use decode::{DecodedOp, DecodedTensor, OpParams, Program, decode};
 pub use error::BuildError;
 pub use ops::lut_from_fn;
 pub use params::{AddParams, AvgPoolParams, ConvParams, ConvTransposeParams, DenseParams, PoolParams, Requant};
 pub use report::{OpReport, Report};
+pub use select::KernelPolicy;
 
-use crate::format::{OpBody, Shape, TensorQuant};
+use crate::format::{Kernel, OpBody, OpKind, Shape, TensorQuant};
 
 /// A tensor of a [`ProgramBuilder`]. Ids are numbered in creation order and
 /// are the tensor numbers of the `.lbm` file.
@@ -58,6 +60,8 @@ struct TensorDef {
     quant: TensorQuant,
     /// The tensor whose bytes this one reinterprets.
     view_of: Option<TensorId>,
+    /// Every value is -1 or +1.
+    bipolar: bool,
 }
 
 /// An op under construction; its constants are already in the data section.
@@ -66,6 +70,10 @@ struct OpDef {
     input: TensorId,
     output: TensorId,
     body: OpBody,
+    /// The kernel family that runs it.
+    kernel: Kernel,
+    /// Scratch bytes the kernel needs while the op runs.
+    scratch: usize,
     /// Filled in except for `arena_bytes`, which needs the memory plan.
     report: OpReport,
 }
@@ -82,6 +90,8 @@ pub struct ProgramBuilder {
     /// The constant data section, growing as ops are added.
     data: Vec<u8>,
     output: Option<TensorId>,
+    /// How kernels are chosen for the ops added from now on.
+    policy: KernelPolicy,
 }
 
 /// A finished model.
@@ -108,6 +118,44 @@ impl ProgramBuilder {
         }
         let shape = shape_of(shape)?;
         self.new_tensor(shape, quant, None)
+    }
+
+    /// How kernels are chosen for the ops added from now on
+    /// ([`KernelPolicy::Auto`] unless changed).
+    pub fn set_kernel_policy(&mut self, policy: KernelPolicy) {
+        self.policy = policy;
+    }
+
+    /// Declares that every value of `tensor` is -1 or +1 (a bipolar
+    /// activation), which lets a following Dense with bipolar weights run
+    /// as XNOR and popcount ([`Kernel::Binary`]). Declare it before adding
+    /// the ops that read it.
+    ///
+    /// The quantization must hold -1 and +1 (signed, at least 2 bits), and
+    /// the values must be guaranteed: `tensor` is the model input (`run`
+    /// then rejects other values), the output of a `lut` whose entries are
+    /// all -1 or +1, or a view of a bipolar tensor. (`max_pool` and
+    /// `reshape` of a bipolar tensor are bipolar without a declaration.)
+    pub fn declare_bipolar(&mut self, tensor: TensorId) -> Result<(), BuildError> {
+        let t = self.tensor(tensor)?;
+        let kind = OpKind::Lut;
+        if !t.quant.can_be_bipolar() {
+            return Err(self.invalid(kind, "a bipolar tensor needs a signed range of at least 2 bits"));
+        }
+        let guaranteed = t.bipolar
+            || tensor.0 == 0
+            || t.view_of.is_some_and(|base| self.tensors[base.index()].bipolar)
+            || self.ops.iter().any(|op| {
+                op.output == tensor && matches!(op.body, OpBody::Lut { table } if self.lut_is_bipolar(table))
+            });
+        if !guaranteed {
+            return Err(self.invalid(
+                kind,
+                "only the model input, a table with entries -1 and +1 or a view of a bipolar tensor can be declared bipolar",
+            ));
+        }
+        self.tensors[tensor.index()].bipolar = true;
+        Ok(())
     }
 
     /// Marks `tensor` as the model output (once).
@@ -156,8 +204,23 @@ impl ProgramBuilder {
             .ok()
             .filter(|&id| id < u16::MAX)
             .ok_or(BuildError::TooLarge("more than 65 535 tensors"))?;
-        self.tensors.push(TensorDef { shape, quant, view_of });
+        let bipolar = view_of.is_some_and(|base| self.tensors[base.index()].bipolar);
+        self.tensors.push(TensorDef {
+            shape,
+            quant,
+            view_of,
+            bipolar,
+        });
         Ok(TensorId(id))
+    }
+
+    /// Whether the 256-byte table at `offset` of the data section holds
+    /// only -1 and +1 (as stored bytes).
+    fn lut_is_bipolar(&self, offset: u32) -> bool {
+        let start = offset as usize;
+        self.data
+            .get(start..start + 256)
+            .is_some_and(|t| t.iter().all(|&b| b == 1 || b == 0xff))
     }
 }
 

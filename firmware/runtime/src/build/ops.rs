@@ -3,6 +3,7 @@
 
 use super::checks::{fold_zero_point, max_deviation, plain_report, transpose_hits, weighted_report};
 use super::params::{AddParams, AvgPoolParams, ConvParams, ConvTransposeParams, DenseParams, PoolParams};
+use super::select::{self, Choice, ConvShape};
 use super::{BuildError, ProgramBuilder, TensorId, shape_of};
 use crate::format::{OpBody, OpKind, TensorQuant};
 use crate::kernels::Values;
@@ -41,6 +42,14 @@ impl ProgramBuilder {
         let packed = self.pack(kind, &p.weights, &p.weights, p.weight_format)?;
         self.check_accumulators(&x.quant, p.weights.chunks(taps), &bias)?;
         let folded = fold_zero_point(&bias, p.weights.chunks(taps), x.quant.zero_point);
+        let conv_shape = ConvShape {
+            input: [c, h, w],
+            geometry,
+            groups: g,
+            weights: &p.weights,
+            format: p.weight_format,
+        };
+        let choice = select::conv(self.policy, &x, &conv_shape);
         let affine = self.push_affine(&packed, &folded, &p.requant)?;
         let macs = (p.weights.len() as u64).saturating_mul((oh * ow) as u64);
         let report = weighted_report(kind, shape, &packed, &p.requant, macs);
@@ -49,7 +58,7 @@ impl ProgramBuilder {
             groups: g as u32,
             affine,
         };
-        self.push_op(input, shape, p.requant.output, body, report)
+        self.push_op(input, (shape, p.requant.output), body, choice, report)
     }
 
     /// Adds a transposed convolution (ONNX `ConvTranspose`), requantized like
@@ -106,7 +115,7 @@ impl ProgramBuilder {
             groups: g as u32,
             affine,
         };
-        self.push_op(input, shape, p.requant.output, body, report)
+        self.push_op(input, (shape, p.requant.output), body, Choice::REFERENCE, report)
     }
 
     /// Adds a dense layer over the input's elements in `C,H,W` order (so a
@@ -127,9 +136,11 @@ impl ProgramBuilder {
         let packed = self.pack(kind, &p.weights, &p.weights, p.weight_format)?;
         self.check_accumulators(&x.quant, p.weights.chunks(n), &bias)?;
         let folded = fold_zero_point(&bias, p.weights.chunks(n), x.quant.zero_point);
+        let choice = select::dense(self.policy, &x, n, &p.weights, p.weight_format);
         let affine = self.push_affine(&packed, &folded, &p.requant)?;
         let report = weighted_report(kind, shape, &packed, &p.requant, (o * n) as u64);
-        self.push_op(input, shape, p.requant.output, OpBody::Dense { affine }, report)
+        let body = OpBody::Dense { affine };
+        self.push_op(input, (shape, p.requant.output), body, choice, report)
     }
 
     /// Adds ONNX `MaxPool` (floor mode); the output keeps the input's
@@ -138,7 +149,11 @@ impl ProgramBuilder {
         let x = self.tensor(input)?.clone();
         let (window, shape, _) = self.pool_window(OpKind::MaxPool, &x.shape, &p)?;
         let report = plain_report(OpKind::MaxPool, shape, 0);
-        self.push_op(input, shape, x.quant, OpBody::MaxPool { window }, report)
+        let body = OpBody::MaxPool { window };
+        let y = self.push_op(input, (shape, x.quant), body, Choice::REFERENCE, report)?;
+        // The largest of values that are all -1 or +1 is -1 or +1.
+        self.tensors[y.index()].bipolar = x.bipolar;
+        Ok(y)
     }
 
     /// Adds average pooling (see [`AvgPoolParams`]).
@@ -160,7 +175,7 @@ impl ProgramBuilder {
             count_include_pad: p.count_include_pad,
             requant,
         };
-        self.push_op(input, shape, p.requant.output, body, report)
+        self.push_op(input, (shape, p.requant.output), body, Choice::REFERENCE, report)
     }
 
     /// Adds an elementwise `Add` of two tensors of the same shape.
@@ -181,7 +196,8 @@ impl ProgramBuilder {
             lo: p.lo,
             hi: p.hi,
         };
-        self.push_op(a, xa.shape, p.output, body, plain_report(kind, xa.shape, 0))
+        let report = plain_report(kind, xa.shape, 0);
+        self.push_op(a, (xa.shape, p.output), body, Choice::REFERENCE, report)
     }
 
     /// Adds an elementwise lookup table. `table[b]` is the output value for
@@ -204,7 +220,8 @@ impl ProgramBuilder {
         let body = OpBody::Lut {
             table: self.push_blob(&bytes)?,
         };
-        self.push_op(input, x.shape, output, body, plain_report(kind, x.shape, 256))
+        let report = plain_report(kind, x.shape, 256);
+        self.push_op(input, (x.shape, output), body, Choice::REFERENCE, report)
     }
 
     /// Reinterprets a tensor with another shape of the same element count

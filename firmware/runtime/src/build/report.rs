@@ -1,6 +1,6 @@
 //! The size and cost report of a built model.
 
-use crate::{OpKind, Shape};
+use crate::{Kernel, OpKind, Shape};
 use std::fmt;
 
 /// Size and cost of one op.
@@ -19,12 +19,17 @@ pub struct OpReport {
     /// Other constant bytes: biases and multipliers (4 bytes each) and
     /// lookup tables (256 bytes).
     pub param_bytes: usize,
-    /// Arena bytes live while the op runs (its inputs, its output and every
-    /// tensor still needed later).
+    /// Arena bytes live while the op runs (its inputs, its output, its
+    /// scratch memory and every tensor still needed later).
     pub arena_bytes: usize,
     /// Multiply-accumulates per run (Conv, ConvTranspose, Dense; 0 for the
     /// other ops). ConvTranspose counts only taps that hit an input value.
     pub macs: u64,
+    /// The kernel family that runs it.
+    pub kernel: Kernel,
+    /// Scratch bytes reserved for the kernel while the op runs (part of
+    /// `arena_bytes`).
+    pub scratch_bytes: usize,
 }
 
 /// Sizes and costs of a built model, with lower bounds to compare against.
@@ -52,8 +57,8 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{:>4}  {:<14} {:<16} {:>12} {:>10} {:>10} {:>14}",
-            "#", "op", "output", "weights", "params", "arena", "MACs"
+            "{:>4}  {:<14} {:<10} {:<16} {:>12} {:>10} {:>10} {:>14}",
+            "#", "op", "kernel", "output", "weights", "params", "arena", "MACs"
         )?;
         for (i, op) in self.ops.iter().enumerate() {
             let shape = op
@@ -70,8 +75,9 @@ impl fmt::Display for Report {
             };
             writeln!(
                 f,
-                "{i:>4}  {:<14} {shape:<16} {weights:>12} {:>10} {:>10} {:>14}",
+                "{i:>4}  {:<14} {:<10} {shape:<16} {weights:>12} {:>10} {:>10} {:>14}",
                 op.kind.name(),
+                op.kernel.name(),
                 op.param_bytes,
                 op.arena_bytes,
                 op.macs

@@ -15,8 +15,10 @@ pub(crate) use header::{CRC_OFFSET, Layout, checksum};
 pub use header::{FORMAT_VERSION, MAGIC};
 #[cfg(feature = "std")]
 pub(crate) use op::Blob;
-pub use op::OpKind;
+#[cfg(feature = "std")]
+pub(crate) use op::SCRATCH_ALIGN;
 pub(crate) use op::{Affine, OpBody, OpRecord, Requant, Window};
+pub use op::{Kernel, OpKind};
 pub use pack::WeightFormat;
 pub(crate) use pack::WeightStream;
 #[cfg(feature = "std")]

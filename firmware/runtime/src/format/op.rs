@@ -74,8 +74,72 @@ impl fmt::Display for OpKind {
     }
 }
 
+/// How an op is computed: the kernel family the builder chose for its
+/// shape (the `kernel` byte of the op record). Every family computes the
+/// same integers; they differ in speed and in the scratch memory they need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Kernel {
+    /// The portable reference loops (every op).
+    Reference,
+    /// Blocked matrix products over `im2col` patches: Conv with one group
+    /// and Dense. Needs a patch of two output pixels (Dense: of the input)
+    /// in scratch memory.
+    Gemm,
+    /// Direct sliding windows over a padded copy of one input plane: Conv
+    /// whose groups each read one input channel (depthwise; one input
+    /// channel). Needs the padded plane in scratch memory.
+    Direct,
+    /// Popcounts over bit-packed weights: Dense with bipolar (±1) weights
+    /// and an input of two levels (1-bit, or declared bipolar). Needs the
+    /// bit-packed input in scratch memory.
+    Binary,
+}
+
+impl Kernel {
+    /// The kernel's name as reports print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernel::Reference => "reference",
+            Kernel::Gemm => "gemm",
+            Kernel::Direct => "direct",
+            Kernel::Binary => "binary",
+        }
+    }
+
+    /// The `kernel` byte.
+    fn code(self) -> u8 {
+        match self {
+            Kernel::Reference => 0,
+            Kernel::Gemm => 1,
+            Kernel::Direct => 2,
+            Kernel::Binary => 3,
+        }
+    }
+
+    /// The kernel with the given `kernel` byte.
+    fn from_code(code: u8) -> Option<Kernel> {
+        [Kernel::Reference, Kernel::Gemm, Kernel::Direct, Kernel::Binary]
+            .into_iter()
+            .find(|k| k.code() == code)
+    }
+}
+
+impl fmt::Display for Kernel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// `input_b` value of ops with a single input.
 const NO_INPUT: u16 = u16::MAX;
+
+/// `scratch` value of ops without scratch memory.
+const NO_SCRATCH: u16 = u16::MAX;
+
+/// Scratch memory starts on multiples of this many arena bytes (the
+/// record stores the offset divided by it).
+pub(crate) const SCRATCH_ALIGN: usize = 16;
 
 /// Sliding-window geometry, stored as twelve `u16`s.
 ///
@@ -162,6 +226,12 @@ pub(crate) struct OpRecord {
     pub(crate) output: u16,
     /// The tensor the op reads (the first one for `Add`).
     pub(crate) input: u16,
+    /// The kernel family that runs it.
+    pub(crate) kernel: Kernel,
+    /// Where in the arena the kernel's scratch memory starts (a multiple of
+    /// [`SCRATCH_ALIGN`]), if it uses any; its length follows from the kernel
+    /// and the op's shape.
+    pub(crate) scratch: Option<u32>,
     /// Kind and parameters.
     pub(crate) body: OpBody,
 }
@@ -187,7 +257,7 @@ impl OpRecord {
     pub(crate) fn decode(bytes: &[u8]) -> Result<(OpRecord, usize), ()> {
         let mut r = Reader::new(bytes, ());
         let kind = OpKind::from_code(r.u8()?).ok_or(())?;
-        r.reserved(1)?;
+        let kernel = Kernel::from_code(r.u8()?).ok_or(())?;
         let len = usize::from(r.u16()?);
         if len != kind.code_and_len().1 {
             return Err(());
@@ -198,8 +268,11 @@ impl OpRecord {
         let output = r.u16()?;
         let input = r.u16()?;
         let input_b = r.u16()?;
-        r.reserved(2)?;
-        if (kind == OpKind::Add) != (input_b != NO_INPUT) {
+        let scratch = match r.u16()? {
+            NO_SCRATCH => None,
+            units => Some(u32::from(units) * SCRATCH_ALIGN as u32),
+        };
+        if (kind == OpKind::Add) != (input_b != NO_INPUT) || (kernel == Kernel::Reference) != scratch.is_none() {
             return Err(());
         }
         let body = match kind {
@@ -236,7 +309,16 @@ impl OpRecord {
             },
             OpKind::Lut => OpBody::Lut { table: r.u32()? },
         };
-        Ok((OpRecord { output, input, body }, len))
+        Ok((
+            OpRecord {
+                output,
+                input,
+                kernel,
+                scratch,
+                body,
+            },
+            len,
+        ))
     }
 
     /// Appends the record's bytes (the inverse of [`OpRecord::decode`]).
@@ -245,7 +327,7 @@ impl OpRecord {
         let mut w = super::cursor::Writer(out);
         let (code, len) = self.body.kind().code_and_len();
         w.u8(code);
-        w.reserved(1);
+        w.u8(self.kernel.code());
         w.u16(len as u16);
         w.u16(self.output);
         w.u16(self.input);
@@ -253,7 +335,10 @@ impl OpRecord {
             OpBody::Add { input_b, .. } => input_b,
             _ => NO_INPUT,
         });
-        w.reserved(2);
+        w.u16(
+            self.scratch
+                .map_or(NO_SCRATCH, |at| (at as usize / SCRATCH_ALIGN) as u16),
+        );
         match &self.body {
             OpBody::Conv { window, groups, affine } | OpBody::ConvTranspose { window, groups, affine } => {
                 write_window(&mut w, window);
@@ -417,6 +502,8 @@ mod tests {
             let record = OpRecord {
                 output: 7,
                 input: 2,
+                kernel: Kernel::Gemm,
+                scratch: Some(48),
                 body,
             };
             let mut bytes = Vec::new();
@@ -426,5 +513,38 @@ mod tests {
             assert_eq!(OpRecord::decode(&bytes), Ok((record, bytes.len())));
             assert_eq!(OpRecord::decode(&bytes[..bytes.len() - 1]), Err(()));
         }
+    }
+
+    #[test]
+    fn kernels_need_scratch_memory_exactly_when_they_are_not_the_reference() {
+        let record = OpRecord {
+            output: 1,
+            input: 0,
+            kernel: Kernel::Reference,
+            scratch: None,
+            body: OpBody::Lut { table: 0 },
+        };
+        let mut bytes = Vec::new();
+        record.encode(&mut bytes);
+        assert_eq!(OpRecord::decode(&bytes), Ok((record, bytes.len())));
+        assert_eq!(bytes[10..12], [0xff, 0xff]);
+        let mut with_scratch = bytes.clone();
+        with_scratch[10..12].copy_from_slice(&3u16.to_le_bytes());
+        assert_eq!(
+            OpRecord::decode(&with_scratch),
+            Err(()),
+            "the reference kernel uses none"
+        );
+        for (code, kernel) in [(1, Kernel::Gemm), (2, Kernel::Direct), (3, Kernel::Binary)] {
+            let mut other = with_scratch.clone();
+            other[1] = code;
+            let decoded = OpRecord::decode(&other).map(|(r, _)| (r.kernel, r.scratch));
+            assert_eq!(decoded, Ok((kernel, Some(48))));
+            other[10..12].copy_from_slice(&[0xff, 0xff]);
+            assert_eq!(OpRecord::decode(&other), Err(()), "{kernel} needs scratch memory");
+        }
+        let mut unknown = bytes.clone();
+        unknown[1] = 4;
+        assert_eq!(OpRecord::decode(&unknown), Err(()));
     }
 }

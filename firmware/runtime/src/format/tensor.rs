@@ -110,6 +110,13 @@ impl TensorQuant {
             && (lo..=hi).contains(&self.zero_point)
     }
 
+    /// Whether the range holds both -1 and +1 (signed, at least 2 bits), so
+    /// that a tensor with this quantization may be declared bipolar.
+    pub(crate) fn can_be_bipolar(&self) -> bool {
+        let (lo, hi) = self.range();
+        lo <= -1 && hi >= 1
+    }
+
     /// Bit-exact equality (scales compared by their bits).
     pub(crate) fn same_as(&self, other: &TensorQuant) -> bool {
         self.scale.to_bits() == other.scale.to_bits()
@@ -125,6 +132,9 @@ pub(crate) const TENSOR_RECORD_LEN: usize = 32;
 /// `view_of` value of a tensor that owns its storage.
 const NOT_A_VIEW: u16 = u16::MAX;
 
+/// Flag bit: every value is -1 or +1.
+const FLAG_BIPOLAR: u8 = 1;
+
 /// One entry of the tensor table (see `docs/lbm-format.md`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct TensorRecord {
@@ -136,6 +146,8 @@ pub(crate) struct TensorRecord {
     pub(crate) view_of: Option<u16>,
     /// Byte offset of the values in the arena.
     pub(crate) offset: u32,
+    /// Every value is -1 or +1 (signed storage of at least 2 bits).
+    pub(crate) bipolar: bool,
 }
 
 impl TensorRecord {
@@ -145,7 +157,11 @@ impl TensorRecord {
         let rank = r.u8()?;
         let bits = r.u8()?;
         let signed = r.flag()?;
-        r.reserved(1)?;
+        let bipolar = match r.u8()? {
+            0 => false,
+            FLAG_BIPOLAR => true,
+            _ => return Err(()),
+        };
         let view_of = match r.u16()? {
             NOT_A_VIEW => None,
             id => Some(id),
@@ -171,7 +187,7 @@ impl TensorRecord {
             bits,
             signed,
         };
-        if !quant.is_valid() {
+        if !quant.is_valid() || (bipolar && !quant.can_be_bipolar()) {
             return Err(());
         }
         Ok(TensorRecord {
@@ -179,6 +195,7 @@ impl TensorRecord {
             quant,
             view_of,
             offset,
+            bipolar,
         })
     }
 
@@ -189,7 +206,7 @@ impl TensorRecord {
         w.u8(self.shape.rank);
         w.u8(self.quant.bits);
         w.flag(self.quant.signed);
-        w.reserved(1);
+        w.u8(if self.bipolar { FLAG_BIPOLAR } else { 0 });
         w.u16(self.view_of.unwrap_or(NOT_A_VIEW));
         w.reserved(2);
         w.u32(self.offset);

@@ -21,6 +21,7 @@ pub(crate) struct AddArgs {
 
 /// ONNX Runtime's float path for `DequantizeLinear → Add → QuantizeLinear`:
 /// `y = quantize(dequantize(a) + dequantize(b))` in `f32`.
+#[inline(never)]
 pub(crate) fn add(p: &AddArgs, a: &[u8], b: &[u8], y: &mut [u8]) -> Result<(), Fault> {
     if a.len() != y.len() || b.len() != y.len() {
         return Err(Fault);

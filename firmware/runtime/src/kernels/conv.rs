@@ -11,6 +11,7 @@ use crate::format::{WeightStream, i32_at};
 /// (`bias' = bias - x_zero · Σ w` per output channel), so the inner loop is a
 /// plain multiply-accumulate; padded taps contribute `w · x_zero`, which
 /// makes their `(x - x_zero)` exactly 0 as in ONNX `QLinearConv`.
+#[inline(never)]
 pub(crate) fn conv(a: &ConvArgs<'_>, x: &[u8], y: &mut [u8]) -> Result<(), Fault> {
     let (in_per_group, out_per_group) = a.check(x, y)?;
     let [_, h, w] = a.input;

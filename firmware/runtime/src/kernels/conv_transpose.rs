@@ -22,6 +22,7 @@ fn source(o: usize, pad: usize, k: usize, dilation: usize, stride: usize) -> isi
 /// `[I][O/groups][kH][kW]`). Which taps reach an output pixel depends on its
 /// position modulo the stride, so the zero-point correction is applied per
 /// tap rather than folded into the bias.
+#[inline(never)]
 pub(crate) fn conv_transpose(a: &ConvArgs<'_>, x: &[u8], y: &mut [u8]) -> Result<(), Fault> {
     let (in_per_group, out_per_group) = a.check(x, y)?;
     let [_, h, w] = a.input;

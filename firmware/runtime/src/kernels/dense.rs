@@ -23,6 +23,7 @@ pub(crate) struct DenseArgs<'a> {
 }
 
 /// `y[o] = requant(bias'[o] + Σ_i w[o, i] · x[i])`.
+#[inline(never)]
 pub(crate) fn dense(a: &DenseArgs<'_>, x: &[u8], y: &mut [u8]) -> Result<(), Fault> {
     if x.len() != a.inputs || y.len() != a.outputs {
         return Err(Fault);

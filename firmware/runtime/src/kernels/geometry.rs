@@ -130,6 +130,21 @@ impl Geometry {
     }
 }
 
+/// Copies an `[H, W]` plane into `out` with the window's padding (and the
+/// slack after it) set to `zero`.
+pub(crate) fn pad_plane(input: &[u8], [h, w]: [usize; 2], g: &Geometry, zero: u8, out: &mut [u8]) {
+    let wp = w + g.pads[1] + g.pads[3];
+    out.fill(zero);
+    for (src, dst) in input
+        .chunks_exact(w)
+        .zip(out.chunks_exact_mut(wp).skip(g.pads[0]).take(h))
+    {
+        if let Some(dst) = dst.get_mut(g.pads[1]..g.pads[1] + w) {
+            dst.copy_from_slice(src);
+        }
+    }
+}
+
 /// The taps `t` of a `kernel`-tap window starting at `origin` with the given
 /// dilation for which `origin + t · dilation` lies in `0..n`.
 #[inline]

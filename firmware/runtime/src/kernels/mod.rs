@@ -3,6 +3,15 @@
 //! Activations are stored one value per byte in `C,H,W` order (ONNX order
 //! without the batch axis); rank-2 tensors `C,L` are one-row images.
 //!
+//! `conv`, `dense` and `conv_transpose` are the portable reference loops
+//! ([`Kernel::Reference`](crate::Kernel::Reference)); [`gemm`], [`direct`]
+//! and [`binary`] are the faster families the builder picks per shape. The
+//! fast families have a DSP body for Armv7E-M (`lowbit_arch::DSP`), used on
+//! Cortex-M4/M7, and a portable one, used everywhere else (the host
+//! included); both compute exactly the reference's integers, and the tests
+//! run both on the host (the DSP instructions through `lowbit_arch`'s
+//! portable definitions).
+//!
 //! Every kernel checks the lengths of the slices it is given against its
 //! arguments on entry and reports a [`Fault`] instead of indexing out of
 //! bounds; validation makes those faults unreachable for a model that passed
@@ -15,9 +24,12 @@
 //! never a panic.
 
 mod add;
+pub(crate) mod binary;
 mod conv;
 mod conv_transpose;
 mod dense;
+pub(crate) mod direct;
+pub(crate) mod gemm;
 mod geometry;
 mod lut;
 mod pool;
@@ -30,7 +42,6 @@ pub(crate) use geometry::Geometry;
 pub(crate) use lut::lut;
 pub(crate) use pool::{AvgPoolArgs, MaxPoolArgs, avg_pool, max_pool};
 
-use crate::arith;
 use crate::format::{WeightFormat, f32_at};
 
 /// A kernel was handed slices that do not match its arguments.
@@ -61,6 +72,12 @@ impl Values {
     #[inline]
     pub(crate) fn get(self, b: u8) -> i32 {
         i32::from(b ^ self.flip) - self.offset
+    }
+
+    /// Whether bytes are read as `i8`.
+    #[inline]
+    pub(crate) fn signed(self) -> bool {
+        self.flip != 0
     }
 }
 
@@ -95,10 +112,108 @@ impl Output<'_> {
         f32_at(self.multipliers, index).ok_or(Fault)
     }
 
-    /// Requantizes an accumulator to the stored output byte.
+    /// Requantizes an accumulator to the stored output byte: exactly
+    /// [`arith::requantize`](crate::arith::requantize)`(acc, multiplier,
+    /// zero_point, lo, hi)` for every finite multiplier (validation
+    /// guarantees finite multipliers); see [`Channel::store`].
     #[inline]
     pub(crate) fn store(&self, acc: i32, multiplier: f32) -> u8 {
-        arith::requantize(acc, multiplier, self.zero_point, self.lo, self.hi) as u8
+        self.channel(multiplier, 0).store(acc)
+    }
+
+    /// The output stage of one channel with multiplier `multiplier` and the
+    /// bias `bias` (added to every sum).
+    #[inline]
+    pub(crate) fn channel(&self, multiplier: f32, bias: i32) -> Channel {
+        Channel {
+            multiplier,
+            offset: self.zero_point.wrapping_sub(MAGIC_BITS),
+            bias,
+            clamp: self.clamp(),
+        }
+    }
+
+    /// How outputs are clamped.
+    #[inline]
+    fn clamp(&self) -> Clamp {
+        match (self.lo, self.hi) {
+            (-128, 127) => Clamp::I8,
+            (0, 255) => Clamp::U8,
+            (lo, hi) => Clamp::Range(lo, hi),
+        }
+    }
+}
+
+/// `1.5 · 2^23` and its bits (see [`Channel::store`]).
+const MAGIC: f32 = 12_582_912.0;
+const MAGIC_BITS: i32 = 0x4b40_0000;
+
+/// How outputs are clamped.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Clamp {
+    /// To the full `i8` range (one `SSAT`).
+    I8,
+    /// To the full `u8` range (one `USAT`).
+    U8,
+    /// To `[lo, hi]`.
+    Range(i32, i32),
+}
+
+/// The requantization of one output channel: multiplier, zero point
+/// (folded into the rounding offset), bias and clamp.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Channel {
+    /// The multiplier.
+    pub(crate) multiplier: f32,
+    /// `zero_point - 0x4b40_0000`.
+    offset: i32,
+    /// The bias added to every sum.
+    pub(crate) bias: i32,
+    clamp: Clamp,
+}
+
+impl Channel {
+    /// The stored byte of sum `sum` (the bias is added first): exactly
+    /// `arith::requantize(sum + bias, m, zp, lo, hi)` for a finite `m`.
+    ///
+    /// `t = f32(acc) · m` is computed as `arith` does. Adding
+    /// `1.5 · 2^23` puts any `|t| < 2^22` into the binade `[2^23, 2^24)`,
+    /// whose spacing is 1, so the float addition itself rounds `t` to an
+    /// integer, ties to even (the offset is even, so parity is kept), and the
+    /// sum's bits minus those of `1.5 · 2^23`, plus the zero point, are
+    /// `rne(t) + zp`. For larger `|t|` the bits still move with `t`: they
+    /// exceed the offset's by at least `2^22` above it, fall at least `2^22`
+    /// below it under it, and a negative sum saturates the addition at
+    /// `i32::MIN`; `rne(t) + zp` is then beyond `±2^22 ∓ 255` as well. Either
+    /// way the clamp to `[lo, hi]` (inside `[-128, 255]`) gives `arith`'s
+    /// result.
+    #[inline(always)]
+    pub(crate) fn store(&self, sum: i32) -> u8 {
+        let q = self.rounded(sum);
+        (match self.clamp {
+            Clamp::I8 => lowbit_arch::ssat8(q),
+            Clamp::U8 => lowbit_arch::usat8(q),
+            Clamp::Range(lo, hi) => q.max(lo).min(hi),
+        }) as u8
+    }
+
+    /// `rne(f32(sum + bias) · m) + zp`, or a value beyond the clamp on the
+    /// same side.
+    #[inline(always)]
+    fn rounded(&self, sum: i32) -> i32 {
+        let t = sum.wrapping_add(self.bias) as f32 * self.multiplier;
+        ((t + MAGIC).to_bits() as i32).saturating_add(self.offset)
+    }
+
+    /// [`Channel::store`] of four sums (the clamp chosen once).
+    #[inline(always)]
+    pub(crate) fn store4(&self, sums: [i32; 4]) -> [u8; 4] {
+        let q = sums.map(|s| self.rounded(s));
+        match self.clamp {
+            Clamp::I8 => q.map(|v| lowbit_arch::ssat8(v) as u8),
+            Clamp::U8 => q.map(|v| lowbit_arch::usat8(v) as u8),
+            Clamp::Range(lo, hi) => q.map(|v| v.max(lo).min(hi) as u8),
+        }
     }
 }
 
@@ -141,3 +256,6 @@ impl ConvArgs<'_> {
         Ok((c / self.groups, oc / self.groups))
     }
 }
+
+#[cfg(test)]
+mod tests;

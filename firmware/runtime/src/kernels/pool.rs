@@ -59,6 +59,7 @@ fn for_each_window(
 
 /// ONNX `MaxPool`: the largest input value under each window; padding never
 /// wins (it is skipped, not read as a value).
+#[inline(never)]
 pub(crate) fn max_pool(p: &MaxPoolArgs, x: &[u8], y: &mut [u8]) -> Result<(), Fault> {
     let [_, h, w] = p.input;
     for_each_window(p, x, y, |plane, out, origin| {
@@ -76,6 +77,7 @@ pub(crate) fn max_pool(p: &MaxPoolArgs, x: &[u8], y: &mut [u8]) -> Result<(), Fa
 
 /// Average pooling: `y = requant(Σ (x - x_zero), m[n - 1])` over the `n`
 /// values the window averages (padding contributes 0 to the sum).
+#[inline(never)]
 pub(crate) fn avg_pool(a: &AvgPoolArgs<'_>, x: &[u8], y: &mut [u8]) -> Result<(), Fault> {
     let [_, h, w] = a.pool.input;
     let area = a.pool.geometry.kernel[0] * a.pool.geometry.kernel[1];

@@ -156,8 +156,9 @@ impl<'a> Model<'a> {
     /// reinterpreted as `u8` (two's complement) if the tensor is signed, else
     /// `u8`. `arena` needs at least [`Model::arena_size`] bytes; its contents
     /// on entry do not matter. Input values outside the input's declared bit
-    /// range are rejected, because the integers computed from them could not
-    /// be guaranteed to match the host's.
+    /// range (or other than -1 and +1 for a bipolar input) are rejected,
+    /// because the integers computed from them could not be guaranteed to
+    /// match the host's.
     pub fn run(&self, arena: &mut [u8], input: &[u8], output: &mut [u8]) -> Result<(), Error> {
         self.check_output_len(output.len())?;
         self.write_input(arena, input)?;
@@ -222,11 +223,12 @@ impl<'a> Model<'a> {
         }
         let values = Values::new(self.input.quant.signed);
         let (lo, hi) = self.input.quant.range();
+        let bipolar = self.input.bipolar;
         let dst = arena.get_mut(span).ok_or(Error::InvalidTensor { index: 0 })?;
         for (index, (d, &v)) in dst.iter_mut().zip(input).enumerate() {
             *d = to_byte(v);
             let value = values.get(*d);
-            if !(lo..=hi).contains(&value) {
+            if !(lo..=hi).contains(&value) || (bipolar && value.abs() != 1) {
                 return Err(Error::InputOutOfRange { index });
             }
         }

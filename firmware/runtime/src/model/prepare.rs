@@ -2,22 +2,29 @@
 //!
 //! [`Step::prepare`] runs for every op both during validation and before
 //! each execution, so a kernel only ever sees arguments whose shapes, data
-//! references and arena spans were checked against each other just before.
+//! references and arena spans were checked against each other just before,
+//! and only the kernel family the record names if it applies to the op.
 //! All checks are O(1) per op.
 
 use super::Model;
-use crate::Error;
-use crate::format::{Affine, BLOB_ALIGN, OpBody, OpRecord, Requant, TensorRecord, Window};
+use crate::format::{Affine, BLOB_ALIGN, Kernel, OpBody, OpRecord, Requant, TensorRecord, Window};
+use crate::kernels::binary::{self, Levels};
 use crate::kernels::{
-    self, AddArgs, AvgPoolArgs, ConvArgs, DenseArgs, Fault, Geometry, MaxPoolArgs, Output, Values, Weights,
+    self, AddArgs, AvgPoolArgs, ConvArgs, DenseArgs, Fault, Geometry, MaxPoolArgs, Output, Values, Weights, direct,
+    gemm,
 };
+use crate::{Error, WeightFormat};
 use core::ops::Range;
 
 /// The kernel to call, with its arguments.
-enum Kernel<'a> {
+enum Call<'a> {
     Conv(ConvArgs<'a>),
+    GemmConv(ConvArgs<'a>),
+    DirectConv(ConvArgs<'a>),
     ConvTranspose(ConvArgs<'a>),
     Dense(DenseArgs<'a>),
+    GemmDense(DenseArgs<'a>),
+    BinaryDense(DenseArgs<'a>, Levels),
     MaxPool(MaxPoolArgs),
     AvgPool(AvgPoolArgs<'a>),
     Add(AddArgs),
@@ -25,11 +32,13 @@ enum Kernel<'a> {
 }
 
 /// One op ready to execute: its kernel and the arena spans it reads and
-/// writes (the output span overlaps neither input span).
+/// writes (neither the output span nor the scratch span overlaps any other
+/// span).
 pub(super) struct Step<'a> {
-    kernel: Kernel<'a>,
+    call: Call<'a>,
     inputs: [Range<usize>; 2],
     output: Range<usize>,
+    scratch: Range<usize>,
 }
 
 /// Whether two byte ranges share a byte.
@@ -51,37 +60,74 @@ impl<'a> Step<'a> {
         let y = model.tensor(record.output)?;
         let mut inputs = [x.span(), x.span()];
         let cx = Checker { model, err, x, y };
-        let kernel = match &record.body {
-            OpBody::Conv { window, groups, affine } => Kernel::Conv(cx.conv(window, *groups, affine, false)?),
-            OpBody::ConvTranspose { window, groups, affine } => {
-                Kernel::ConvTranspose(cx.conv(window, *groups, affine, true)?)
+        // The scratch bytes the kernel needs.
+        let mut needed = 0;
+        let call = match (&record.body, record.kernel) {
+            (OpBody::Conv { window, groups, affine }, kernel) => {
+                let args = cx.conv(window, *groups, affine, false)?;
+                let [c, h, w] = args.input;
+                match kernel {
+                    Kernel::Reference => Call::Conv(args),
+                    Kernel::Gemm if args.groups == 1 => {
+                        needed = gemm::conv_scratch_len(&args.geometry, args.input);
+                        Call::GemmConv(args)
+                    }
+                    Kernel::Direct if args.groups == c && direct::applies(&args.geometry) => {
+                        needed = direct::scratch_len(direct::plane_len(&args.geometry, [h, w]));
+                        Call::DirectConv(args)
+                    }
+                    _ => return Err(err),
+                }
             }
-            OpBody::Dense { affine } => Kernel::Dense(cx.dense(affine)?),
-            OpBody::MaxPool { window } => {
+            (OpBody::ConvTranspose { window, groups, affine }, Kernel::Reference) => {
+                Call::ConvTranspose(cx.conv(window, *groups, affine, true)?)
+            }
+            (OpBody::Dense { affine }, kernel) => {
+                let args = cx.dense(affine)?;
+                match kernel {
+                    Kernel::Reference => Call::Dense(args),
+                    Kernel::Gemm => {
+                        needed = gemm::dense_scratch_len(args.inputs);
+                        Call::GemmDense(args)
+                    }
+                    Kernel::Binary if args.weights.format == WeightFormat::Bipolar => {
+                        let levels = Levels::of(&x.quant, x.bipolar).ok_or(err)?;
+                        needed = binary::scratch_len(args.inputs);
+                        Call::BinaryDense(args, levels)
+                    }
+                    _ => return Err(err),
+                }
+            }
+            (_, kernel) if kernel != Kernel::Reference => return Err(err),
+            (OpBody::ConvTranspose { .. }, _) => return Err(err),
+            (OpBody::MaxPool { window }, _) => {
                 check(x.quant.same_as(&y.quant), err)?;
-                Kernel::MaxPool(cx.pool(window)?)
+                Call::MaxPool(cx.pool(window)?)
             }
-            OpBody::AvgPool {
-                window,
-                count_include_pad,
-                requant,
-            } => {
+            (
+                OpBody::AvgPool {
+                    window,
+                    count_include_pad,
+                    requant,
+                },
+                _,
+            ) => {
                 let pool = cx.pool(window)?;
                 let area = pool.geometry.kernel[0] * pool.geometry.kernel[1];
                 let out = cx.output(requant, area)?;
-                Kernel::AvgPool(AvgPoolArgs {
+                Call::AvgPool(AvgPoolArgs {
                     pool,
                     count_include_pad: *count_include_pad,
                     x_zero: x.quant.zero_point,
                     out,
                 })
             }
-            OpBody::Add { input_b, lo, hi } => {
+            (OpBody::Add { input_b, lo, hi }, _) => {
                 let b = model.tensor(*input_b)?;
                 check(x.shape == y.shape && b.shape == y.shape, err)?;
                 cx.clamp(*lo, *hi)?;
                 inputs[1] = b.span();
-                Kernel::Add(AddArgs {
+                Call::Add(AddArgs {
                     a: x.quant,
                     b: b.quant,
                     y: y.quant,
@@ -89,41 +135,101 @@ impl<'a> Step<'a> {
                     hi: *hi,
                 })
             }
-            OpBody::Lut { table } => {
+            (OpBody::Lut { table }, _) => {
                 check(x.shape == y.shape, err)?;
-                Kernel::Lut(cx.blob(*table, 256)?)
+                Call::Lut(cx.blob(*table, 256)?)
             }
         };
         let output = y.span();
         check(!inputs.iter().any(|i| overlaps(i, &output)), err)?;
-        Ok(Step { kernel, inputs, output })
+        let at = record.scratch.unwrap_or(0) as usize;
+        let scratch = at..at.saturating_add(needed);
+        if !scratch.is_empty() {
+            let inside = scratch.end <= model.arena_size();
+            let apart = !overlaps(&scratch, &output) && !inputs.iter().any(|i| overlaps(i, &scratch));
+            check(inside && apart, err)?;
+        }
+        Ok(Step {
+            call,
+            inputs,
+            output,
+            scratch,
+        })
     }
 
     /// Runs the kernel on the arena.
     pub(super) fn execute(&self, index: u16, arena: &mut [u8]) -> Result<(), Error> {
         let err = Error::InvalidOp { index };
-        let (head, rest) = arena.split_at_mut_checked(self.output.start).ok_or(err)?;
-        let (y, tail) = rest.split_at_mut_checked(self.output.len()).ok_or(err)?;
-        let (head, tail): (&[u8], &[u8]) = (head, tail);
-        let end = self.output.end;
-        let read = |span: &Range<usize>| {
-            if span.end <= self.output.start {
-                head.get(span.clone())
-            } else {
-                tail.get(span.start.checked_sub(end)?..span.end.checked_sub(end)?)
-            }
-        };
-        let x = read(&self.inputs[0]).ok_or(err)?;
-        let result = match &self.kernel {
-            Kernel::Conv(a) => kernels::conv(a, x, y),
-            Kernel::ConvTranspose(a) => kernels::conv_transpose(a, x, y),
-            Kernel::Dense(a) => kernels::dense(a, x, y),
-            Kernel::MaxPool(a) => kernels::max_pool(a, x, y),
-            Kernel::AvgPool(a) => kernels::avg_pool(a, x, y),
-            Kernel::Add(a) => kernels::add(a, x, read(&self.inputs[1]).ok_or(err)?, y),
-            Kernel::Lut(table) => kernels::lut(table, x, y),
+        let Parts {
+            output: y,
+            scratch,
+            shared,
+        } = Parts::split(arena, &self.output, &self.scratch).ok_or(err)?;
+        let read = |span: &Range<usize>| shared.read(span).ok_or(err);
+        let x = read(&self.inputs[0])?;
+        let result = match &self.call {
+            Call::Conv(a) => kernels::conv(a, x, y),
+            Call::GemmConv(a) => gemm::conv(a, x, y, scratch),
+            Call::DirectConv(a) => direct::conv(a, x, y, scratch),
+            Call::ConvTranspose(a) => kernels::conv_transpose(a, x, y),
+            Call::Dense(a) => kernels::dense(a, x, y),
+            Call::GemmDense(a) => gemm::dense(a, x, y, scratch),
+            Call::BinaryDense(a, levels) => binary::dense(a, *levels, x, y, scratch),
+            Call::MaxPool(a) => kernels::max_pool(a, x, y),
+            Call::AvgPool(a) => kernels::avg_pool(a, x, y),
+            Call::Add(a) => kernels::add(a, x, read(&self.inputs[1])?, y),
+            Call::Lut(table) => kernels::lut(table, x, y),
         };
         result.map_err(|Fault| err)
+    }
+}
+
+/// The arena cut around an op's two written spans (output and scratch):
+/// both mutable, and the read-only parts around them.
+struct Parts<'a> {
+    output: &'a mut [u8],
+    scratch: &'a mut [u8],
+    shared: Shared<'a>,
+}
+
+/// `(start, bytes)` of the three read-only parts of the arena, in order.
+struct Shared<'a>([(usize, &'a [u8]); 3]);
+
+impl<'a> Shared<'a> {
+    /// The bytes of `span`, which must lie inside one read-only part.
+    fn read(&self, span: &Range<usize>) -> Option<&'a [u8]> {
+        self.0.iter().find_map(|&(start, bytes)| {
+            let from = span.start.checked_sub(start)?;
+            bytes.get(from..span.end.checked_sub(start)?)
+        })
+    }
+}
+
+impl<'a> Parts<'a> {
+    /// Splits `arena`; `None` if a span lies outside it or they overlap.
+    fn split(arena: &'a mut [u8], output: &Range<usize>, scratch: &Range<usize>) -> Option<Parts<'a>> {
+        let scratch = if scratch.is_empty() {
+            output.end..output.end
+        } else {
+            scratch.clone()
+        };
+        let output_first = output.start <= scratch.start;
+        let (first, second) = if output_first {
+            (output, &scratch)
+        } else {
+            (&scratch, output)
+        };
+        let (head, rest) = arena.split_at_mut_checked(first.start)?;
+        let (a, rest) = rest.split_at_mut_checked(first.len())?;
+        let (middle, rest) = rest.split_at_mut_checked(second.start.checked_sub(first.end)?)?;
+        let (b, tail) = rest.split_at_mut_checked(second.len())?;
+        let shared = Shared([(0, &*head), (first.end, &*middle), (second.end, &*tail)]);
+        let (output, scratch) = if output_first { (a, b) } else { (b, a) };
+        Some(Parts {
+            output,
+            scratch,
+            shared,
+        })
     }
 }
 

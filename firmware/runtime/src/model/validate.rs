@@ -15,6 +15,11 @@ use crate::kernels::{Geometry, Values};
 /// a lower-numbered tensor. One pass over the ops therefore proves that
 /// every tensor is written exactly once and before it is read, with no
 /// memory proportional to the model.
+///
+/// A tensor declared bipolar (every value -1 or +1) must be the model input
+/// (`run` checks its values), a view of a bipolar tensor, or written by an
+/// op that can only produce -1 and +1: a Lut whose entries are all -1 or
+/// +1, or a MaxPool of a bipolar tensor.
 pub(super) fn validate(model: &Model<'_>) -> Result<(), Error> {
     for id in 0..model.header.tensor_count {
         let t = model.tensor(id)?;
@@ -22,7 +27,7 @@ pub(super) fn validate(model: &Model<'_>) -> Result<(), Error> {
             let err = Error::InvalidTensor { index: id };
             let base = model.tensor(base_id)?;
             let same_bytes = base.offset == t.offset && base.shape.elements() == t.shape.elements();
-            if base_id >= id || !same_bytes || !base.quant.same_as(&t.quant) {
+            if base_id >= id || !same_bytes || !base.quant.same_as(&t.quant) || base.bipolar != t.bipolar {
                 return Err(err);
             }
         }
@@ -52,7 +57,11 @@ pub(super) fn validate(model: &Model<'_>) -> Result<(), Error> {
         views_only(next..record.output)?;
         next = record.output + 1;
         Step::prepare(model, index, record)?;
-        check_contents(model, record).map_err(|()| err)
+        check_contents(model, record).map_err(|()| err)?;
+        if model.tensor(record.output)?.bipolar && !writes_bipolar(model, record).map_err(|()| err)? {
+            return Err(Error::InvalidTensor { index: record.output });
+        }
+        Ok(())
     })?;
     views_only(next..model.header.tensor_count)
 }
@@ -84,6 +93,18 @@ fn check_contents(model: &Model<'_>, record: &OpRecord) -> Result<(), ()> {
         OpBody::Add { .. } => true,
     };
     if ok { Ok(()) } else { Err(()) }
+}
+
+/// Whether `record` can only write -1 and +1.
+fn writes_bipolar(model: &Model<'_>, record: &OpRecord) -> Result<bool, ()> {
+    Ok(match &record.body {
+        OpBody::Lut { table } => {
+            let bytes = model.data.get(*table as usize..).and_then(|t| t.get(..256)).ok_or(())?;
+            bytes.iter().all(|&b| b == 1 || b == 0xff)
+        }
+        OpBody::MaxPool { .. } => model.tensor(record.input).map_err(|_| ())?.bipolar,
+        _ => false,
+    })
 }
 
 /// Whether every window of a pooling op holds an input value.

@@ -2,7 +2,7 @@
 
 use crate::reference::{self, OutStage, Window};
 use crate::{Rng, run};
-use lowbit_runtime::build::{AddParams, ConvParams, DenseParams, PoolParams, ProgramBuilder, Requant};
+use lowbit_runtime::build::{AddParams, ConvParams, DenseParams, KernelPolicy, PoolParams, ProgramBuilder, Requant};
 use lowbit_runtime::{Model, OpKind, TensorQuant, WeightFormat};
 
 /// 8-bit signed quantization with the given scale and zero point.
@@ -35,6 +35,8 @@ fn conv3x3(rng: &mut Rng, c: usize, o: usize, output: TensorQuant) -> ConvParams
 fn a_chain_needs_exactly_its_largest_adjacent_pair() {
     let mut rng = Rng::new(1);
     let mut b = ProgramBuilder::new();
+    // Tensors only (the reference kernels need no scratch memory).
+    b.set_kernel_policy(KernelPolicy::Reference);
     // 1×8×8 → 4×8×8 → 2×8×8 → 6×8×8: live sets 64+256, 256+128, 128+384.
     let x = b.input(&[1, 8, 8], q8(0.1, 0)).unwrap();
     let a = b.conv(x, conv3x3(&mut rng, 1, 4, q8(0.1, 0))).unwrap();
@@ -53,6 +55,7 @@ fn a_chain_needs_exactly_its_largest_adjacent_pair() {
 fn a_residual_block_keeps_its_input_alive_and_needs_exactly_the_largest_live_set() {
     let mut rng = Rng::new(2);
     let mut b = ProgramBuilder::new();
+    b.set_kernel_policy(KernelPolicy::Reference);
     // x: 4×8×8 = 256, a: 8×8×8 = 512, c: 256, y = x + c: 256.
     let x = b.input(&[4, 8, 8], q8(0.1, 0)).unwrap();
     let a = b.conv(x, conv3x3(&mut rng, 4, 8, q8(0.1, 0))).unwrap();
@@ -129,9 +132,15 @@ fn flatten_then_dense_gives_onnx_results_on_a_chw_tensor() {
         hi: 127,
     };
     assert_eq!(run(&built.bytes, &x), reference::dense(&x, -3, &weights, &bias, &out));
-    // The reshape is a view: one op, no extra arena.
+    // The reshape is a view: one op, no extra arena but the kernel's scratch.
     assert_eq!(built.report.ops.len(), 1);
-    assert_eq!(built.report.arena_bytes, c * h * w + o);
+    let scratch = built.report.ops[0].scratch_bytes;
+    assert_eq!(
+        scratch,
+        2 * (c * h * w).next_multiple_of(16) + 3,
+        "one patch, word aligned"
+    );
+    assert_eq!(built.report.arena_bytes, c * h * w + o + scratch);
 }
 
 #[test]

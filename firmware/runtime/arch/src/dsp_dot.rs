@@ -1,0 +1,547 @@
+//! The `asm!` bodies of [`crate::dot`] (Armv7E-M).
+//!
+//! Every loop reads exactly `n` weight words (4 bytes each, from any
+//! address) per row and `n` patch chunks, where the safe wrappers in
+//! [`crate::dot`] have checked that those bytes lie inside the slices
+//! passed in, and writes only registers. The patches are `u32` slices, so
+//! the `LDRD`s that read them are word aligned. The loops run at least once
+//! (`n > 0` is checked first) and count `n` down to zero with `SUBS`, so
+//! they do not preserve the flags. Some dense loops need one register more
+//! than the allocator may hand out (13: `r7` is the frame pointer): they
+//! save `r7` on the stack first, use it, and restore it at the end.
+#![allow(unsafe_code)]
+
+use core::arch::asm;
+
+/// `LDRD` the next pair of patch words of pixel `$a`'s accumulator and
+/// `SMLAD` them with the lanes `e` and `o`.
+macro_rules! pair {
+    ($a:literal) => {
+        concat!(
+            "ldrd {x}, {y}, [{pp}], #8\n",
+            "smlad {",
+            $a,
+            "}, {e}, {x}, {",
+            $a,
+            "}\n",
+            "smlad {",
+            $a,
+            "}, {o}, {y}, {",
+            $a,
+            "}\n"
+        )
+    };
+}
+
+/// The lanes `e`, `o` of register `$r` with the four pixels' pairs.
+macro_rules! four_pixels {
+    ($r:literal) => {
+        concat!(
+            "sxtb16 {e}, ",
+            $r,
+            "\n",
+            "sxtb16 {o}, ",
+            $r,
+            ", ror #8\n",
+            pair!("a0"),
+            pair!("a1"),
+            pair!("a2"),
+            pair!("a3")
+        )
+    };
+}
+
+/// Runs one of the 1×4 loops over `n` words.
+macro_rules! loop_1x4 {
+    ($w:expr, $p:expr, $($body:expr),+) => {{
+        let n = $w.len().min($p.len());
+        let [mut a0, mut a1, mut a2, mut a3] = [0i32; 4];
+        if n > 0 {
+            // SAFETY: see the module docs; `n` words of `$w` and `n` chunks
+            // of `$p` exist.
+            unsafe {
+                asm!(
+                    "2:",
+                    "ldr {w}, [{pw}], #4",
+                    $($body,)+
+                    "subs {n}, {n}, #1",
+                    "bne 2b",
+                    pw = inout(reg) $w.as_ptr() => _,
+                    pp = inout(reg) $p.as_ptr() => _,
+                    n = inout(reg) n => _,
+                    a0 = inout(reg) a0,
+                    a1 = inout(reg) a1,
+                    a2 = inout(reg) a2,
+                    a3 = inout(reg) a3,
+                    w = out(reg) _,
+                    e = out(reg) _,
+                    o = out(reg) _,
+                    x = out(reg) _,
+                    y = out(reg) _,
+                    options(nostack, readonly),
+                );
+            }
+        }
+        [a0, a1, a2, a3]
+    }};
+}
+
+/// Runs one of the 1×4 loops over every row of a block: `rows` rows of
+/// `words` words back to back, each with the same patches, the four sums
+/// of each row stored to `sums` in order. The row counter and the patches'
+/// start live on the stack, the word count in `r7` (saved first); the
+/// stack is restored before the block ends.
+macro_rules! rows_1x4 {
+    ($w:expr, $words:expr, $p:expr, $sums:expr, $($body:expr),+) => {{
+        let rows = $sums.len();
+        if $words > 0 && rows > 0 {
+            // SAFETY: see the module docs; the wrapper checked that `rows`
+            // rows of `words` words lie in `$w`, `$p` holds `words` chunks
+            // and `$sums` has `rows` entries (`STRD` to the `i32` array is
+            // word aligned).
+            unsafe {
+                asm!(
+                    "push {{r7}}",
+                    "mov r7, {words}",
+                    "push {{{rows}}}",
+                    "push {{{pp}}}",
+                    "3:",
+                    "ldr {pp}, [sp]",
+                    "mov {n}, r7",
+                    "movs {a0}, #0",
+                    "movs {a1}, #0",
+                    "movs {a2}, #0",
+                    "movs {a3}, #0",
+                    "2:",
+                    "ldr {w}, [{pw}], #4",
+                    $($body,)+
+                    "subs {n}, {n}, #1",
+                    "bne 2b",
+                    "strd {a0}, {a1}, [{out}], #8",
+                    "strd {a2}, {a3}, [{out}], #8",
+                    "ldr {n}, [sp, #4]",
+                    "subs {n}, {n}, #1",
+                    "str {n}, [sp, #4]",
+                    "bne 3b",
+                    "add sp, sp, #8",
+                    "pop {{r7}}",
+                    pw = inout(reg) $w.as_ptr() => _,
+                    pp = inout(reg) $p.as_ptr() => _,
+                    words = in(reg) $words,
+                    rows = in(reg) rows,
+                    out = inout(reg) $sums.as_mut_ptr() => _,
+                    // Written only after `words` and `rows` are read: they
+                    // may share those registers.
+                    n = lateout(reg) _,
+                    a0 = lateout(reg) _,
+                    a1 = lateout(reg) _,
+                    a2 = lateout(reg) _,
+                    a3 = lateout(reg) _,
+                    w = lateout(reg) _,
+                    e = lateout(reg) _,
+                    o = lateout(reg) _,
+                    x = lateout(reg) _,
+                    y = lateout(reg) _,
+                );
+            }
+        } else {
+            $sums.fill([0; 4]);
+        }
+    }};
+}
+
+/// See [`crate::dot::dot_rows_1x4_s8`].
+#[inline(never)]
+pub(crate) fn dot_rows_1x4_s8(w: &[u8], words: usize, p: &[[u32; 8]], sums: &mut [[i32; 4]]) {
+    rows_1x4!(w, words, p, sums, four_pixels!("{w}"))
+}
+
+/// See [`crate::dot::dot_rows_1x4_s4`].
+#[inline(never)]
+pub(crate) fn dot_rows_1x4_s4(w: &[u8], words: usize, p: &[[u32; 16]], sums: &mut [[i32; 4]]) {
+    rows_1x4!(
+        w,
+        words,
+        p,
+        sums,
+        "lsl {x}, {w}, #4",
+        "and {x}, {x}, #0xf0f0f0f0",
+        "and {w}, {w}, #0xf0f0f0f0",
+        four_pixels!("{x}"),
+        four_pixels!("{w}")
+    )
+}
+
+/// See [`crate::dot::dot_rows_1x4_s2`].
+#[inline(never)]
+pub(crate) fn dot_rows_1x4_s2(w: &[u8], words: usize, p: &[[u32; 32]], sums: &mut [[i32; 4]]) {
+    rows_1x4!(
+        w,
+        words,
+        p,
+        sums,
+        "lsl {x}, {w}, #6",
+        "and {x}, {x}, #0xc0c0c0c0",
+        four_pixels!("{x}"),
+        "lsl {x}, {w}, #4",
+        "and {x}, {x}, #0xc0c0c0c0",
+        four_pixels!("{x}"),
+        "lsl {x}, {w}, #2",
+        "and {x}, {x}, #0xc0c0c0c0",
+        four_pixels!("{x}"),
+        "and {w}, {w}, #0xc0c0c0c0",
+        four_pixels!("{w}")
+    )
+}
+
+/// See [`crate::dot::dot_1x4_s8`].
+#[inline(never)]
+pub(crate) fn dot_1x4_s8(w: &[[u8; 4]], p: &[[u32; 8]]) -> [i32; 4] {
+    loop_1x4!(w, p, four_pixels!("{w}"))
+}
+
+/// See [`crate::dot::dot_1x4_s4`].
+#[inline(never)]
+pub(crate) fn dot_1x4_s4(w: &[[u8; 4]], p: &[[u32; 16]]) -> [i32; 4] {
+    loop_1x4!(
+        w,
+        p,
+        "lsl {x}, {w}, #4",
+        "and {x}, {x}, #0xf0f0f0f0",
+        "and {w}, {w}, #0xf0f0f0f0",
+        four_pixels!("{x}"),
+        four_pixels!("{w}")
+    )
+}
+
+/// See [`crate::dot::dot_1x4_s2`].
+#[inline(never)]
+pub(crate) fn dot_1x4_s2(w: &[[u8; 4]], p: &[[u32; 32]]) -> [i32; 4] {
+    loop_1x4!(
+        w,
+        p,
+        "lsl {x}, {w}, #6",
+        "and {x}, {x}, #0xc0c0c0c0",
+        four_pixels!("{x}"),
+        "lsl {x}, {w}, #4",
+        "and {x}, {x}, #0xc0c0c0c0",
+        four_pixels!("{x}"),
+        "lsl {x}, {w}, #2",
+        "and {x}, {x}, #0xc0c0c0c0",
+        four_pixels!("{x}"),
+        "and {w}, {w}, #0xc0c0c0c0",
+        four_pixels!("{w}")
+    )
+}
+
+/// `SMLAD` the lanes of register `$r` with the patch pair `$x`, `$y` into
+/// accumulator `$a`.
+macro_rules! row {
+    ($a:literal, $r:literal, $x:literal, $y:literal) => {
+        concat!(
+            "sxtb16 {e}, ",
+            $r,
+            "\n",
+            "sxtb16 {o}, ",
+            $r,
+            ", ror #8\n",
+            "smlad {",
+            $a,
+            "}, {e}, ",
+            $x,
+            ", {",
+            $a,
+            "}\n",
+            "smlad {",
+            $a,
+            "}, {o}, ",
+            $y,
+            ", {",
+            $a,
+            "}\n"
+        )
+    };
+}
+
+/// See [`crate::dot::dot_4x1_s8`].
+#[inline(never)]
+pub(crate) fn dot_4x1_s8(w: &[u8], stride: usize, p: &[[u32; 2]]) -> [i32; 4] {
+    let n = p.len();
+    let [mut a0, mut a1, mut a2, mut a3] = [0i32; 4];
+    if n > 0 {
+        // SAFETY: see the module docs; rows 0 to 3 start at `w + r·stride`
+        // and hold `n` words each inside `w`; `{s3}` holds `3·stride`, `r7`
+        // the second patch word.
+        unsafe {
+            asm!(
+                "push {{r7}}",
+                "add {s3}, {s}, {s}, lsl #1",
+                "2:",
+                "ldrd {x}, r7, [{pp}], #8",
+                "ldr {w}, [{pw}, {s}]",
+                row!("a1", "{w}", "{x}", "r7"),
+                "ldr {w}, [{pw}, {s}, lsl #1]",
+                row!("a2", "{w}", "{x}", "r7"),
+                "ldr {w}, [{pw}, {s3}]",
+                row!("a3", "{w}", "{x}", "r7"),
+                "ldr {w}, [{pw}], #4",
+                row!("a0", "{w}", "{x}", "r7"),
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                "pop {{r7}}",
+                pw = inout(reg) w.as_ptr() => _,
+                s = in(reg) stride,
+                s3 = out(reg) _,
+                pp = inout(reg) p.as_ptr() => _,
+                n = inout(reg) n => _,
+                a0 = inout(reg) a0,
+                a1 = inout(reg) a1,
+                a2 = inout(reg) a2,
+                a3 = inout(reg) a3,
+                w = out(reg) _,
+                e = out(reg) _,
+                o = out(reg) _,
+                x = out(reg) _,
+                options(readonly),
+            );
+        }
+    }
+    [a0, a1, a2, a3]
+}
+
+/// See [`crate::dot::dot_2x1_s8`].
+#[inline(never)]
+pub(crate) fn dot_2x1_s8(w: &[u8], stride: usize, p: &[[u32; 2]]) -> [i32; 2] {
+    let n = p.len();
+    let [mut a0, mut a1] = [0i32; 2];
+    if n > 0 {
+        // SAFETY: see the module docs; rows 0 and 1 start at `w` and
+        // `w + stride` and hold `n` words each inside `w`.
+        unsafe {
+            asm!(
+                "2:",
+                "ldrd {x}, {y}, [{pp}], #8",
+                "ldr {w}, [{pw}, {s}]",
+                row!("a1", "{w}", "{x}", "{y}"),
+                "ldr {w}, [{pw}], #4",
+                row!("a0", "{w}", "{x}", "{y}"),
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                pw = inout(reg) w.as_ptr() => _,
+                s = in(reg) stride,
+                pp = inout(reg) p.as_ptr() => _,
+                n = inout(reg) n => _,
+                a0 = inout(reg) a0,
+                a1 = inout(reg) a1,
+                w = out(reg) _,
+                e = out(reg) _,
+                o = out(reg) _,
+                x = out(reg) _,
+                y = out(reg) _,
+                options(nostack, readonly),
+            );
+        }
+    }
+    [a0, a1]
+}
+
+/// The 4-bit lanes of register `$r` (both fields; `$r` is consumed) with
+/// the low-field pair `{x}`, `{y}` and the high-field pair `{z}`, `$v`.
+macro_rules! row_s4 {
+    ($a:literal, $r:literal, $v:literal) => {
+        concat!(
+            "lsl {o}, ",
+            $r,
+            ", #4\n",
+            "and {o}, {o}, #0xf0f0f0f0\n",
+            "sxtb16 {e}, {o}\n",
+            "sxtb16 {o}, {o}, ror #8\n",
+            "smlad {",
+            $a,
+            "}, {e}, {x}, {",
+            $a,
+            "}\n",
+            "smlad {",
+            $a,
+            "}, {o}, {y}, {",
+            $a,
+            "}\n",
+            "and ",
+            $r,
+            ", ",
+            $r,
+            ", #0xf0f0f0f0\n",
+            row!($a, $r, "{z}", $v)
+        )
+    };
+}
+
+/// See [`crate::dot::dot_3x1_s4`].
+#[inline(never)]
+pub(crate) fn dot_3x1_s4(w: &[u8], stride: usize, p: &[[u32; 4]]) -> [i32; 3] {
+    let n = p.len();
+    let [mut a0, mut a1, mut a2] = [0i32; 3];
+    if n > 0 {
+        // SAFETY: see the module docs; rows 0 to 2 start at `w + r·stride`
+        // and hold `n` words each inside `w`; `{z}`, `r7` hold the patch's
+        // high-field pair.
+        unsafe {
+            asm!(
+                "push {{r7}}",
+                "2:",
+                "ldrd {x}, {y}, [{pp}], #8",
+                "ldrd {z}, r7, [{pp}], #8",
+                "ldr {w}, [{pw}, {s}]",
+                row_s4!("a1", "{w}", "r7"),
+                "ldr {w}, [{pw}, {s}, lsl #1]",
+                row_s4!("a2", "{w}", "r7"),
+                "ldr {w}, [{pw}], #4",
+                row_s4!("a0", "{w}", "r7"),
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                "pop {{r7}}",
+                pw = inout(reg) w.as_ptr() => _,
+                s = in(reg) stride,
+                pp = inout(reg) p.as_ptr() => _,
+                n = inout(reg) n => _,
+                a0 = inout(reg) a0,
+                a1 = inout(reg) a1,
+                a2 = inout(reg) a2,
+                w = out(reg) _,
+                e = out(reg) _,
+                o = out(reg) _,
+                x = out(reg) _,
+                y = out(reg) _,
+                z = out(reg) _,
+                options(readonly),
+            );
+        }
+    }
+    [a0, a1, a2]
+}
+
+/// The 2-bit field in register `{e}` of accumulator `$a` with the patch
+/// pair `{x}`, `{y}`.
+macro_rules! lanes_s2 {
+    ($a:literal) => {
+        concat!(
+            "and {e}, {e}, #0xc0c0c0c0\n",
+            "sxtb16 {o}, {e}, ror #8\n",
+            "sxtb16 {e}, {e}\n",
+            "smlad {",
+            $a,
+            "}, {e}, {x}, {",
+            $a,
+            "}\n",
+            "smlad {",
+            $a,
+            "}, {o}, {y}, {",
+            $a,
+            "}\n"
+        )
+    };
+}
+
+/// See [`crate::dot::dot_2x1_s4`].
+#[inline(never)]
+pub(crate) fn dot_2x1_s4(w: &[u8], stride: usize, p: &[[u32; 4]]) -> [i32; 2] {
+    let n = p.len();
+    let [mut a0, mut a1] = [0i32; 2];
+    if n > 0 {
+        // SAFETY: see the module docs; rows 0 and 1 start at `w` and
+        // `w + stride` and hold `n` words each inside `w`.
+        unsafe {
+            asm!(
+                "2:",
+                "ldrd {x}, {y}, [{pp}], #8",
+                "ldrd {z}, {v}, [{pp}], #8",
+                "ldr {w}, [{pw}, {s}]",
+                row_s4!("a1", "{w}", "{v}"),
+                "ldr {w}, [{pw}], #4",
+                row_s4!("a0", "{w}", "{v}"),
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                pw = inout(reg) w.as_ptr() => _,
+                s = in(reg) stride,
+                pp = inout(reg) p.as_ptr() => _,
+                n = inout(reg) n => _,
+                a0 = inout(reg) a0,
+                a1 = inout(reg) a1,
+                w = out(reg) _,
+                e = out(reg) _,
+                o = out(reg) _,
+                x = out(reg) _,
+                y = out(reg) _,
+                z = out(reg) _,
+                v = out(reg) _,
+                options(nostack, readonly),
+            );
+        }
+    }
+    [a0, a1]
+}
+
+/// Field `$shift` of both rows' words (`{w0}`, `{w1}` shifted left by
+/// `$shift`) with the next patch pair.
+macro_rules! field_s2 {
+    ($shift:literal) => {
+        concat!(
+            "ldrd {x}, {y}, [{pp}], #8\n",
+            "lsl {e}, {w1}, #",
+            $shift,
+            "\n",
+            lanes_s2!("a1"),
+            "lsl {e}, {w0}, #",
+            $shift,
+            "\n",
+            lanes_s2!("a0")
+        )
+    };
+    () => {
+        concat!(
+            "ldrd {x}, {y}, [{pp}], #8\n",
+            "mov {e}, {w1}\n",
+            lanes_s2!("a1"),
+            "mov {e}, {w0}\n",
+            lanes_s2!("a0")
+        )
+    };
+}
+
+/// See [`crate::dot::dot_2x1_s2`].
+#[inline(never)]
+pub(crate) fn dot_2x1_s2(w: &[u8], stride: usize, p: &[[u32; 8]]) -> [i32; 2] {
+    let n = p.len();
+    let [mut a0, mut a1] = [0i32; 2];
+    if n > 0 {
+        // SAFETY: see the module docs; rows 0 and 1 start at `w` and
+        // `w + stride` and hold `n` words each inside `w`.
+        unsafe {
+            asm!(
+                "2:",
+                "ldr {w1}, [{pw}, {s}]",
+                "ldr {w0}, [{pw}], #4",
+                field_s2!("6"),
+                field_s2!("4"),
+                field_s2!("2"),
+                field_s2!(),
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                pw = inout(reg) w.as_ptr() => _,
+                s = in(reg) stride,
+                pp = inout(reg) p.as_ptr() => _,
+                n = inout(reg) n => _,
+                a0 = inout(reg) a0,
+                a1 = inout(reg) a1,
+                w0 = out(reg) _,
+                w1 = out(reg) _,
+                e = out(reg) _,
+                o = out(reg) _,
+                x = out(reg) _,
+                y = out(reg) _,
+                options(nostack, readonly),
+            );
+        }
+    }
+    [a0, a1]
+}

@@ -1,0 +1,179 @@
+//! The portable definitions against hand-computed instruction results (the
+//! ARMv7-M Architecture Reference Manual's pseudocode), and the word views.
+
+use super::*;
+
+/// A 32-bit word from two `i16` lanes.
+fn lanes(lo: i16, hi: i16) -> u32 {
+    u32::from(lo as u16) | u32::from(hi as u16) << 16
+}
+
+#[test]
+fn multiply_accumulates_read_signed_lanes_and_wrap() {
+    assert_eq!(smlad(lanes(-2, 3), lanes(5, 2), 10), 6, "10 + (-2)·5 + 3·2");
+    assert_eq!(
+        smlad(lanes(-32768, -32768), lanes(-32768, -32768), 0),
+        i32::MIN,
+        "2^31 wraps"
+    );
+    assert_eq!(smlad(lanes(7, 0), lanes(7, 0), i32::MAX), i32::MIN + 48);
+    assert_eq!(smlabb(lanes(-3, 100), lanes(4, 100), 1), -11);
+    assert_eq!(smlabt(lanes(-3, 100), lanes(100, 4), 1), -11);
+}
+
+#[test]
+fn extensions_pick_bytes_0_and_2_or_1_and_3() {
+    let x = 0x80_7f_01_ffu32; // bytes (low first): ff 01 7f 80
+    assert_eq!(sxtb16(x), lanes(-1, 127));
+    assert_eq!(sxtb16_ror8(x), lanes(1, -128));
+    assert_eq!(uxtb16(x), lanes(255, 127));
+    assert_eq!(uxtb16_ror8(x), lanes(1, 128));
+}
+
+#[test]
+fn saturations_clamp_to_eight_bits() {
+    for (x, s, u) in [
+        (0, 0, 0),
+        (-129, -128, 0),
+        (128, 127, 128),
+        (300, 127, 255),
+        (i32::MIN, -128, 0),
+        (i32::MAX, 127, 255),
+    ] {
+        assert_eq!((ssat8(x), usat8(x)), (s, u), "x = {x}");
+    }
+}
+
+#[test]
+fn packs_take_the_named_halves() {
+    assert_eq!(pkhbt(lanes(1, 2), lanes(3, 4)), lanes(1, 3));
+    assert_eq!(pkhtb(lanes(1, 2), lanes(3, 4)), lanes(4, 2));
+}
+
+#[test]
+fn word_views_start_at_the_first_aligned_byte() {
+    let mut buf = [0u8; 23];
+    for start in 0..4 {
+        let len = buf.len() - start;
+        let view = words_mut(&mut buf[start..]);
+        assert!(view.len() >= (len - 3) / 4);
+        assert_eq!(view.as_ptr().addr() % 4, 0);
+        view.fill(0x0102_0304);
+        assert_eq!(
+            words(&buf[start..]).len(),
+            (len - (buf[start..].as_ptr().addr().wrapping_neg() % 4)) / 4
+        );
+    }
+    assert!(words(&[]).is_empty());
+    let mut w = [0x0004_0003u32, 0x0102_0001];
+    assert_eq!(halves_mut(&mut w), [3, 4, 1, 0x0102]);
+    halves_mut(&mut w)[1] = 0xffff;
+    assert_eq!(w[0], 0xffff_0003);
+    bytes_mut(&mut w)[7] = 0x7f;
+    assert_eq!(w[1], 0x7f02_0001);
+    assert!(words(&buf[..2]).is_empty() || buf[..2].as_ptr().addr() % 4 == 0);
+}
+
+/// The weights of a word of `bits`-bit two's complement values, plain
+/// order (value `k` in bits `k·bits ..`).
+fn unpack(word: u32, bits: u32) -> Vec<i32> {
+    (0..32 / bits)
+        .map(|k| ((word << (32 - bits - k * bits)) as i32) >> (32 - bits))
+        .collect()
+}
+
+/// Patch values `k` of a chunk in lane order: the value index of every
+/// halfword, from the table in `dot`'s docs.
+fn lane_order(bits: u32) -> Vec<usize> {
+    match bits {
+        8 => vec![0, 2, 1, 3],
+        4 => vec![0, 4, 2, 6, 1, 5, 3, 7],
+        _ => (0..4).flat_map(|f| [f, 8 + f, 4 + f, 12 + f]).collect(),
+    }
+}
+
+/// A small deterministic generator.
+fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+#[test]
+fn dot_products_follow_the_documented_lane_order_and_scale() {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for bits in [8u32, 4, 2] {
+        let per_word = (32 / bits) as usize;
+        let order = lane_order(bits);
+        let scale = [1, 16, 64][[8, 4, 2].iter().position(|&b| b == bits).unwrap()];
+        for n in 0..6usize {
+            let words: Vec<u32> = (0..3 * n + 1).map(|_| xorshift(&mut state) as u32).collect();
+            // Natural-order values of 4 pixels (and of one dense patch).
+            let x: Vec<Vec<i16>> = (0..4)
+                .map(|_| (0..n * per_word).map(|_| xorshift(&mut state) as i16 >> 7).collect())
+                .collect();
+            let weights = |row: usize| -> Vec<i32> { (0..n).flat_map(|j| unpack(words[row * n + j], bits)).collect() };
+            let dot = |row: usize, q: usize| -> i32 {
+                weights(row)
+                    .iter()
+                    .zip(&x[q])
+                    .map(|(&w, &v)| w * i32::from(v))
+                    .sum::<i32>()
+                    * scale
+            };
+            // The pairs of each chunk in lane order, pixels interleaved pair by pair.
+            let pairs = |q: usize, j: usize| -> Vec<u32> {
+                order
+                    .chunks(2)
+                    .map(|p| lanes(x[q][j * per_word + p[0]], x[q][j * per_word + p[1]]))
+                    .collect()
+            };
+            let interleaved: Vec<u32> = (0..n)
+                .flat_map(|j| {
+                    let all: Vec<Vec<u32>> = (0..4).map(|q| pairs(q, j)).collect();
+                    (0..per_word / 4).flat_map(move |f| {
+                        (0..4).flat_map({
+                            let all = all.clone();
+                            move |q| [all[q][2 * f], all[q][2 * f + 1]]
+                        })
+                    })
+                })
+                .collect();
+            let w_row0: Vec<[u8; 4]> = words[..n].iter().map(|w| w.to_le_bytes()).collect();
+            let want: [i32; 4] = core::array::from_fn(|q| dot(0, q));
+            let got = match bits {
+                8 => dot_1x4_s8(&w_row0, interleaved.as_chunks().0),
+                4 => dot_1x4_s4(&w_row0, interleaved.as_chunks().0),
+                _ => dot_1x4_s2(&w_row0, interleaved.as_chunks().0),
+            };
+            assert_eq!(got, want, "1x4, {bits} bits, {n} words");
+            // Rows 0.. of 4 bytes · n words, one word of slack between rows.
+            let stride = 4 * n + 4;
+            let mut bytes = vec![0u8; 4 * stride];
+            for r in 0..3 {
+                for j in 0..n {
+                    bytes[r * stride + 4 * j..][..4].copy_from_slice(&words[r * n + j].to_le_bytes());
+                }
+            }
+            let patch: Vec<u32> = (0..n).flat_map(|j| pairs(0, j)).collect();
+            let want_rows: Vec<i32> = (0..3).map(|r| dot(r, 0)).collect();
+            let all: Vec<Vec<i32>> = match bits {
+                8 => vec![
+                    dot_4x1_s8(&bytes, stride, patch.as_chunks().0).unwrap().to_vec(),
+                    dot_2x1_s8(&bytes, stride, patch.as_chunks().0).unwrap().to_vec(),
+                ],
+                4 => vec![
+                    dot_3x1_s4(&bytes, stride, patch.as_chunks().0).unwrap().to_vec(),
+                    dot_2x1_s4(&bytes, stride, patch.as_chunks().0).unwrap().to_vec(),
+                ],
+                _ => vec![dot_2x1_s2(&bytes, stride, patch.as_chunks().0).unwrap().to_vec()],
+            };
+            for got_rows in all {
+                let rows = got_rows.len().min(3);
+                assert_eq!(got_rows[..rows], want_rows[..rows], "rows, {bits} bits, {n} words");
+            }
+        }
+    }
+    assert_eq!(dot_4x1_s8(&[0; 15], 4, &[[0, 0]]), None, "the fourth row does not fit");
+}

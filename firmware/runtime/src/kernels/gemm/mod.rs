@@ -1,0 +1,243 @@
+//! [`Kernel::Gemm`](crate::Kernel::Gemm): blocked matrix products. A Conv
+//! with one group multiplies its weight matrix `[O][C·kH·kW]` with the
+//! `im2col` patches of its output pixels, four pixels at a time; a Dense
+//! multiplies its weight matrix with one patch, its input.
+//!
+//! A patch holds the receptive field of an output pixel as `i16` values in
+//! the weights' order `(c, ky, kx)`, padding read as the input zero point,
+//! in the arena scratch memory the op record names. Patches are cut into
+//! chunks of as many values as one 32-bit word of weights holds, and the
+//! four pixels' chunks are interleaved ([`layout`]), so that each decoded
+//! weight word serves four pixels with one pointer walking the patches:
+//!
+//! - [`lanes`] (Armv7E-M): `SMLAD` on packed 16-bit lanes, 8/4/2-bit
+//!   weights unpacked in registers with `SXTB16`, each chunk permuted to
+//!   the lane order the weights unpack in;
+//! - [`scalar`] (every other target, and the weight formats without lanes):
+//!   one multiply-accumulate per weight, weights decoded eight at a time.
+//!
+//! A Dense has a single patch, so its blocks are two to four output
+//! channels.
+
+mod lanes;
+mod layout;
+mod scalar;
+
+use super::{Channel, ConvArgs, DenseArgs, Fault, Geometry};
+use crate::WeightFormat;
+use crate::format::i32_at;
+use layout::Layout;
+
+/// Output pixels per Conv block.
+const PIXELS: usize = 4;
+/// The longest chunk (2-bit weights: 16 per word); patch buffers are sized
+/// for it whatever path runs.
+const MAX_CHUNK: usize = 16;
+
+/// Halfwords of one pixel's chunked patch of `taps` values.
+fn chunked(taps: usize) -> usize {
+    taps.div_ceil(MAX_CHUNK) * MAX_CHUNK
+}
+
+/// Scratch bytes of a Conv with window `g` over a `[C, H, W]` input: the
+/// block of [`PIXELS`] chunked patches, the gather table (a word per
+/// slot), the padded input if there are pads, and 3 bytes to align the
+/// words.
+pub(crate) fn conv_scratch_len(g: &Geometry, [c, h, w]: [usize; 3]) -> usize {
+    let slots = chunked(c * g.kernel[0] * g.kernel[1]);
+    let padded = if g.pads == [0; 4] {
+        0
+    } else {
+        c * (h + g.pads[0] + g.pads[2]) * (w + g.pads[1] + g.pads[3])
+    };
+    2 * PIXELS * slots + 4 * slots + padded.next_multiple_of(4) + 3
+}
+
+/// Scratch bytes of a Dense over `inputs` features: one chunked patch,
+/// aligned.
+pub(crate) fn dense_scratch_len(inputs: usize) -> usize {
+    2 * chunked(inputs) + 3
+}
+
+/// The factor 4- and 2-bit weights are unpacked with on the DSP path (their
+/// products are summed scaled and shifted back at the end), 1 otherwise.
+#[cfg(feature = "std")]
+pub(crate) fn lane_scale(format: WeightFormat) -> i64 {
+    lanes::Lanes::of(format, 0).map_or(1, |l| 1 << l.shift())
+}
+
+/// The weight rows of a layer: rows of `taps` weights, bit-packed.
+#[derive(Clone, Copy)]
+pub(super) struct Rows<'a> {
+    bytes: &'a [u8],
+    format: WeightFormat,
+    taps: usize,
+}
+
+/// Runs a [`Kernel::Gemm`](crate::Kernel::Gemm) Conv (one group) on the
+/// fastest path of this target.
+#[inline(never)]
+pub(crate) fn conv(a: &ConvArgs<'_>, x: &[u8], y: &mut [u8], scratch: &mut [u8]) -> Result<(), Fault> {
+    conv_with(a, x, y, scratch, lowbit_arch::DSP)
+}
+
+/// Runs a [`Kernel::Gemm`](crate::Kernel::Gemm) Dense on the fastest path
+/// of this target.
+#[inline(never)]
+pub(crate) fn dense(a: &DenseArgs<'_>, x: &[u8], y: &mut [u8], scratch: &mut [u8]) -> Result<(), Fault> {
+    dense_with(a, x, y, scratch, lowbit_arch::DSP)
+}
+
+/// [`conv`] on the DSP path (`dsp`, where the weight format has one) or
+/// the scalar path.
+pub(crate) fn conv_with(a: &ConvArgs<'_>, x: &[u8], y: &mut [u8], scratch: &mut [u8], dsp: bool) -> Result<(), Fault> {
+    let (c, channels) = a.check(x, y)?;
+    if a.groups != 1 {
+        return Err(Fault);
+    }
+    let g = &a.geometry;
+    let [kh, kw] = g.kernel;
+    let rows = Rows {
+        bytes: a.weights.bytes,
+        format: a.weights.format,
+        taps: c * kh * kw,
+    };
+    let layout = Layout::of(rows.format, rows.taps, dsp);
+    let slots = chunked(rows.taps);
+    let scratch = lowbit_arch::words_mut(scratch);
+    let (block, rest) = scratch.split_at_mut_checked(PIXELS * slots / 2).ok_or(Fault)?;
+    let (table, rest) = rest.split_at_mut_checked(slots).ok_or(Fault)?;
+    let (input, [plane, padded]) = layout::padded(x, a.input, g, a.x_zero as u8, lowbit_arch::bytes_mut(rest))?;
+    layout.table(g, c, [plane, padded], table)?;
+    let table = table.get(..layout.slots(rows.taps)).ok_or(Fault)?;
+    let [_, oh, ow] = a.output;
+    let pixels = oh * ow;
+    for first in (0..pixels).step_by(PIXELS) {
+        let halves = lowbit_arch::halves_mut(block);
+        for q in 0..PIXELS {
+            let pixel = (first + q).min(pixels - 1);
+            let origin = pixel / ow * g.stride[0] * padded + pixel % ow * g.stride[1];
+            layout.gather(input, origin, table, a.x, q, halves)?;
+        }
+        let mut outputs = Outputs {
+            y: &mut *y,
+            pixels,
+            first,
+            next: 0,
+            bias: a.bias.as_chunks().0,
+            multipliers: a.out.multipliers.as_chunks().0,
+            stage: a.out.channel(0.0, 0),
+        };
+        match layout.lanes() {
+            Some(l) => l.pixels(rows, block, &mut outputs)?,
+            None => {
+                for oc in 0..channels {
+                    outputs.store(&[scalar::pixels(rows, oc, block)?], 0)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Where the sums of a block of pixels go: requantized into the pixels
+/// `first..` (up to [`PIXELS`]) of each output channel's plane, channel
+/// after channel from channel `next`.
+struct Outputs<'a, 'y> {
+    /// The output tensor (`[O][pixels]`).
+    y: &'y mut [u8],
+    pixels: usize,
+    first: usize,
+    /// The next channel.
+    next: usize,
+    /// The biases, one per channel.
+    bias: &'a [[u8; 4]],
+    /// The multipliers, one per channel or a single one.
+    multipliers: &'a [[u8; 4]],
+    /// The output stage shared by the channels (bias and multiplier 0).
+    stage: Channel,
+}
+
+impl Outputs<'_, '_> {
+    /// Stores the sums of the next output channels, each shifted right by
+    /// `shift` (the lane scale).
+    #[inline(never)]
+    fn store(&mut self, sums: &[[i32; PIXELS]], shift: u32) -> Result<(), Fault> {
+        let planes = self.y.chunks_exact_mut(self.pixels.max(1)).skip(self.next);
+        let bias = self.bias.get(self.next..).ok_or(Fault)?;
+        // One multiplier for every channel, or one per channel.
+        let (each, single) = match self.multipliers {
+            [m] => (&[][..], *m),
+            all => (all.get(self.next..).unwrap_or_default(), [0; 4]),
+        };
+        let multipliers = each.iter().chain(core::iter::repeat(&single));
+        let mut stored = 0;
+        for (((s, plane), b), m) in sums.iter().zip(planes).zip(bias).zip(multipliers) {
+            let channel = Channel {
+                multiplier: f32::from_le_bytes(*m),
+                bias: i32::from_le_bytes(*b),
+                ..self.stage
+            };
+            let s = [s[0] >> shift, s[1] >> shift, s[2] >> shift, s[3] >> shift];
+            match plane.get_mut(self.first..).ok_or(Fault)? {
+                [o0, o1, o2, o3, ..] => [*o0, *o1, *o2, *o3] = channel.store4(s),
+                out => {
+                    for (o, v) in out.iter_mut().zip(channel.store4(s)) {
+                        *o = v;
+                    }
+                }
+            }
+            stored += 1;
+        }
+        self.next += stored;
+        if stored == sums.len() { Ok(()) } else { Err(Fault) }
+    }
+}
+
+/// [`dense`] on the DSP path (`dsp`, where the weight format has one) or
+/// the scalar path.
+pub(crate) fn dense_with(
+    a: &DenseArgs<'_>,
+    x: &[u8],
+    y: &mut [u8],
+    scratch: &mut [u8],
+    dsp: bool,
+) -> Result<(), Fault> {
+    if x.len() != a.inputs || y.len() != a.outputs || a.outputs == 0 {
+        return Err(Fault);
+    }
+    let rows = Rows {
+        bytes: a.weights.bytes,
+        format: a.weights.format,
+        taps: a.inputs,
+    };
+    let layout = Layout::of(rows.format, rows.taps, dsp);
+    let patch = lowbit_arch::words_mut(scratch);
+    layout.widen(x, a.x, patch)?;
+    let mut first = 0;
+    while first < a.outputs {
+        let left = a.outputs - first;
+        let (count, sums) = match layout.lanes() {
+            Some(l) => {
+                let count = l.block_rows(left).min(left);
+                (count, l.channels(rows, first, count, patch)?)
+            }
+            None => {
+                let last = a.outputs - 1;
+                let quad = [
+                    first,
+                    (first + 1).min(last),
+                    (first + 2).min(last),
+                    (first + 3).min(last),
+                ];
+                (left.min(4), scalar::channels(rows, quad, patch)?)
+            }
+        };
+        for (oc, &sum) in (first..first + count).zip(&sums) {
+            let bias = i32_at(a.bias, oc).ok_or(Fault)?;
+            *y.get_mut(oc).ok_or(Fault)? = a.out.store(bias.wrapping_add(sum), a.out.multiplier(oc)?);
+        }
+        first += count;
+    }
+    Ok(())
+}

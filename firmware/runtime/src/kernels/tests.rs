@@ -1,0 +1,268 @@
+//! Every specialized kernel against the portable reference, on the host:
+//! the DSP paths run with `lowbit_arch`'s portable definitions of the
+//! instructions, so these tests prove the kernels' arithmetic; the board
+//! runs (`cargo xtask hil`, `bench --layers`) prove the instructions.
+
+use super::binary::{self, Levels};
+use super::{ConvArgs, DenseArgs, Geometry, Output, Values, Weights, conv, dense, direct, gemm};
+use crate::format::{WeightFormat, Window, pack};
+use proptest::prelude::*;
+
+/// Random bulk data for one case (proptest picks the seed).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn range(&mut self, lo: i32, hi: i32) -> i32 {
+        lo + (self.next() % (i64::from(hi) - i64::from(lo) + 1) as u64) as i32
+    }
+
+    fn weight(&mut self, format: WeightFormat) -> i32 {
+        match format {
+            WeightFormat::Bipolar => 1 - 2 * self.range(0, 1),
+            WeightFormat::Signed(b) => self.range(-(1 << (b - 1)), (1 << (b - 1)) - 1),
+            WeightFormat::Unsigned(b) => self.range(0, (1 << b) - 1),
+        }
+    }
+}
+
+/// Weight formats, the lane formats most often.
+fn format() -> impl Strategy<Value = WeightFormat> {
+    prop_oneof![
+        3 => prop::sample::select(vec![WeightFormat::Signed(8), WeightFormat::Signed(4), WeightFormat::Signed(2)]),
+        1 => (1u8..=8).prop_map(WeightFormat::Signed),
+        1 => (1u8..=8).prop_map(WeightFormat::Unsigned),
+        1 => Just(WeightFormat::Bipolar),
+    ]
+}
+
+/// The constant data of one weighted op.
+struct Layer {
+    weights: Vec<u8>,
+    format: WeightFormat,
+    bias: Vec<u8>,
+    multipliers: Vec<u8>,
+    x: Values,
+    x_zero: i32,
+    lo: i32,
+    hi: i32,
+    zero_point: i32,
+}
+
+impl Layer {
+    /// Random weights for `channels` rows of `taps`, biases, per-channel
+    /// multipliers and a clamp, for an input read as `signed` bytes.
+    fn new(rng: &mut Rng, format: WeightFormat, channels: usize, taps: usize, signed: bool) -> Layer {
+        let values: Vec<i32> = (0..channels * taps).map(|_| rng.weight(format)).collect();
+        let bias: Vec<u8> = (0..channels)
+            .flat_map(|_| rng.range(-3000, 3000).to_le_bytes())
+            .collect();
+        let multipliers: Vec<u8> = (0..channels)
+            .flat_map(|_| (rng.range(-50, 400) as f32 / 4096.0).to_le_bytes())
+            .collect();
+        let (lo, hi) = if rng.range(0, 1) == 0 {
+            (-128, 127)
+        } else {
+            (rng.range(-128, 0), rng.range(1, 127))
+        };
+        Layer {
+            weights: pack(&values, format).unwrap(),
+            format,
+            bias,
+            multipliers,
+            x: Values::new(signed),
+            x_zero: if signed {
+                rng.range(-128, 127)
+            } else {
+                rng.range(0, 255)
+            },
+            lo,
+            hi,
+            zero_point: rng.range(lo, hi),
+        }
+    }
+
+    fn weights(&self) -> Weights<'_> {
+        Weights {
+            bytes: &self.weights,
+            format: self.format,
+        }
+    }
+
+    fn out(&self) -> Output<'_> {
+        Output {
+            multipliers: &self.multipliers,
+            zero_point: self.zero_point,
+            lo: self.lo,
+            hi: self.hi,
+        }
+    }
+}
+
+/// A conv's arguments over the layer's constants.
+fn conv_args<'a>(l: &'a Layer, input: [usize; 3], output: [usize; 3], window: &Window, groups: usize) -> ConvArgs<'a> {
+    ConvArgs {
+        input,
+        output,
+        geometry: Geometry::from(window),
+        groups,
+        weights: l.weights(),
+        bias: &l.bias,
+        x: l.x,
+        x_zero: l.x_zero,
+        out: l.out(),
+    }
+}
+
+/// Runs `f` on a fresh output (and scratch of `scratch` bytes, offset by
+/// `skew` bytes so the word alignment varies) and returns the output.
+fn output(len: usize, scratch: usize, skew: usize, f: impl FnOnce(&mut [u8], &mut [u8])) -> Vec<u8> {
+    let mut y = vec![0xa5; len];
+    let mut s = vec![0x5a; scratch + skew];
+    f(&mut y, &mut s[skew..]);
+    y
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn gemm_and_direct_convs_equal_the_reference(
+        c in 1..=5usize, o in 1..=6usize, depthwise in any::<bool>(),
+        h in 1..=7usize, w in 1..=7usize,
+        kernel in [1..=4usize, 1..=4usize], stride in [1..=2usize, 1..=2usize],
+        dilation in [1..=2usize, 1..=2usize], pads in [0..=2usize, 0..=2usize, 0..=2usize, 0..=2usize],
+        three in any::<bool>(), format in format(), signed in any::<bool>(), skew in 0..4usize, seed in any::<u64>(),
+    ) {
+        // Half the cases are the 3×3, stride 1 windows of the fast paths.
+        let (kernel, stride, dilation) = if three { ([3, 3], [1, 1], [1, 1]) } else { (kernel, stride, dilation) };
+        let window = Window {
+            kernel: kernel.map(|k| k as u16),
+            stride: stride.map(|s| s as u16),
+            dilation: dilation.map(|d| d as u16),
+            pads: pads.map(|p| p as u16),
+            output_padding: [0, 0],
+        };
+        let geometry = Geometry::from(&window);
+        let Some([oh, ow]) = geometry.conv_output([h, w]) else { return Ok(()) };
+        let (groups, o) = if depthwise { (c, c * (1 + o % 2)) } else { (1, o) };
+        let taps = c / groups * kernel[0] * kernel[1];
+        let mut rng = Rng(seed | 1);
+        let layer = Layer::new(&mut rng, format, o, taps, signed);
+        let x: Vec<u8> = (0..c * h * w).map(|_| rng.range(0, 255) as u8).collect();
+        let a = conv_args(&layer, [c, h, w], [o, oh, ow], &window, groups);
+        let len = o * oh * ow;
+        let expected = output(len, 0, 0, |y, _| conv(&a, &x, y).unwrap());
+        if groups == 1 {
+            let need = gemm::conv_scratch_len(&geometry, [c, h, w]);
+            for dsp in [false, true] {
+                let got = output(len, need, skew, |y, s| gemm::conv_with(&a, &x, y, s, dsp).unwrap());
+                prop_assert_eq!(&got, &expected, "gemm, dsp {}", dsp);
+            }
+        }
+        if groups == c && direct::applies(&geometry) {
+            let need = direct::scratch_len(direct::plane_len(&geometry, [h, w]));
+            for dsp in [false, true] {
+                let got = output(len, need, skew, |y, s| direct::conv_with(&a, &x, y, s, dsp).unwrap());
+                prop_assert_eq!(&got, &expected, "direct, dsp {}", dsp);
+            }
+        }
+    }
+
+    #[test]
+    fn gemm_and_binary_dense_equal_the_reference(
+        n in 1..=80usize, o in 1..=9usize, format in format(), signed in any::<bool>(),
+        levels in 0..4usize, skew in 0..4usize, seed in any::<u64>(),
+    ) {
+        let mut rng = Rng(seed | 1);
+        let layer = Layer::new(&mut rng, format, o, n, signed);
+        // Inputs of two levels for the binary kernel, any bytes otherwise.
+        let levels = [None, Some(Levels::Bipolar), Some(Levels::ZeroOne), Some(Levels::MinusOneZero)][levels];
+        let x: Vec<u8> = (0..n)
+            .map(|_| {
+                let bit = rng.range(0, 1);
+                let value = match levels {
+                    None => rng.range(0, 255),
+                    Some(Levels::Bipolar) => 1 - 2 * bit,
+                    Some(Levels::ZeroOne) => bit,
+                    Some(Levels::MinusOneZero) => -bit,
+                };
+                value as u8
+            })
+            .collect();
+        let a = DenseArgs {
+            inputs: n,
+            outputs: o,
+            weights: layer.weights(),
+            bias: &layer.bias,
+            x: layer.x,
+            out: layer.out(),
+        };
+        let expected = output(o, 0, 0, |y, _| dense(&a, &x, y).unwrap());
+        for dsp in [false, true] {
+            let got = output(o, gemm::dense_scratch_len(n), skew, |y, s| gemm::dense_with(&a, &x, y, s, dsp).unwrap());
+            prop_assert_eq!(&got, &expected, "gemm, dsp {}", dsp);
+        }
+        if let (Some(levels), WeightFormat::Bipolar) = (levels, format) {
+            let signed = levels != Levels::ZeroOne;
+            let a = DenseArgs { x: Values::new(signed), ..a };
+            let expected = output(o, 0, 0, |y, _| dense(&a, &x, y).unwrap());
+            let got = output(o, binary::scratch_len(n), skew, |y, s| binary::dense(&a, levels, &x, y, s).unwrap());
+            prop_assert_eq!(got, expected, "binary");
+        }
+    }
+}
+
+#[test]
+fn output_store_equals_arith_requantize() {
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut accs: Vec<i32> = vec![
+        0,
+        1,
+        -1,
+        2,
+        -2,
+        3,
+        -3,
+        i32::MAX,
+        i32::MIN,
+        1 << 22,
+        -(1 << 22),
+        1 << 24,
+        12_582_912,
+    ];
+    let mut multipliers = vec![
+        0.5f32, -0.5, 0.25, 1.0, -1.0, 3.0e-6, 1.0e-30, 1.0e30, -1.0e30, 0.0, -0.0, 1.5, 1e-45,
+    ];
+    for _ in 0..2000 {
+        accs.push(rng.next() as i32 >> rng.range(0, 31));
+        multipliers.push(f32::from_bits(rng.next() as u32) % 4.0);
+        multipliers.push(rng.range(-1000, 1000) as f32 / rng.range(1, 1 << 20) as f32);
+    }
+    multipliers.retain(|m| m.is_finite());
+    for (i, &m) in multipliers.iter().enumerate() {
+        let (lo, hi, zp) = match i % 3 {
+            0 => (-128, 127, rng.range(-128, 127)),
+            1 => (0, 255, rng.range(0, 255)),
+            _ => (rng.range(-128, 0), rng.range(0, 127), rng.range(-20, 20)),
+        };
+        let out = Output {
+            multipliers: &[],
+            zero_point: zp,
+            lo,
+            hi,
+        };
+        for &acc in &accs {
+            let want = crate::arith::requantize(acc, m, zp, lo, hi);
+            let got = i32::from(out.store(acc, m));
+            let got = if lo < 0 { i32::from(got as u8 as i8) } else { got };
+            assert_eq!(got, want, "acc {acc}, m {m:e}, zp {zp}, [{lo}, {hi}]");
+        }
+    }
+}
