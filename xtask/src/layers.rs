@@ -280,6 +280,9 @@ impl Variant {
             }
         };
         let x = b.input(&shape, xq)?;
+        if self.act == ActKind::Bipolar {
+            b.declare_bipolar(x)?;
+        }
         let weights: Vec<i32> = (0..op_channels * taps).map(|_| self.weights.sample(rng)).collect();
         let bias: Vec<i32> = (0..op_channels).map(|_| rng.range(-2000, 2000)).collect();
         let typical = (taps as f32).sqrt() * self.act.spread() * weight_spread(self.weights);

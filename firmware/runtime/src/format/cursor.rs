@@ -45,11 +45,6 @@ impl<'a, E: Copy> Reader<'a, E> {
         self.take().map(i32::from_le_bytes)
     }
 
-    /// Reads a little-endian IEEE-754 `f32`.
-    pub(crate) fn f32(&mut self) -> Result<f32, E> {
-        self.take().map(f32::from_le_bytes)
-    }
-
     /// Reads a `u8` that must be 0 (reserved) or 1 (a flag).
     pub(crate) fn flag(&mut self) -> Result<bool, E> {
         match self.u8()? {

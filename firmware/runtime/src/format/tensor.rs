@@ -1,6 +1,5 @@
 //! Tensor shapes, quantization parameters and the tensor record.
 
-use super::cursor::Reader;
 use crate::arith::int_range;
 
 /// The largest rank a tensor may have (`C,H,W`; the batch axis is implicit).
@@ -153,37 +152,37 @@ pub(crate) struct TensorRecord {
 impl TensorRecord {
     /// Decodes and checks one record (everything that needs no other record).
     pub(crate) fn decode(bytes: &[u8]) -> Result<TensorRecord, ()> {
-        let mut r = Reader::new(bytes, ());
-        let rank = r.u8()?;
-        let bits = r.u8()?;
-        let signed = r.flag()?;
-        let bipolar = match r.u8()? {
+        let b: &[u8; TENSOR_RECORD_LEN] = bytes.try_into().map_err(|_| ())?;
+        let u16_at = |i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
+        let u32_at = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+        let [rank, bits, signed, flags] = [b[0], b[1], b[2], b[3]];
+        let signed = match signed {
+            0 => false,
+            1 => true,
+            _ => return Err(()),
+        };
+        let bipolar = match flags {
             0 => false,
             FLAG_BIPOLAR => true,
             _ => return Err(()),
         };
-        let view_of = match r.u16()? {
+        let view_of = match u16_at(4) {
             NOT_A_VIEW => None,
             id => Some(id),
         };
-        r.reserved(2)?;
-        let offset = r.u32()?;
-        let scale = r.f32()?;
-        let zero_point = r.i32()?;
-        let mut dims = [0u32; MAX_RANK];
-        for d in &mut dims {
-            *d = r.u32()?;
+        if u16_at(6) != 0 {
+            return Err(());
         }
+        let dims = [u32_at(20), u32_at(24), u32_at(28)];
         let rank = usize::from(rank);
         let used = dims.get(..rank).ok_or(())?;
-        let unused = dims.get(rank..).ok_or(())?;
-        if unused.iter().any(|&d| d != 0) {
+        if dims.get(rank..).is_none_or(|unused| unused.iter().any(|&d| d != 0)) {
             return Err(());
         }
         let shape = Shape::new(used).ok_or(())?;
         let quant = TensorQuant {
-            scale,
-            zero_point,
+            scale: f32::from_bits(u32_at(12)),
+            zero_point: u32_at(16) as i32,
             bits,
             signed,
         };
@@ -194,7 +193,7 @@ impl TensorRecord {
             shape,
             quant,
             view_of,
-            offset,
+            offset: u32_at(8),
             bipolar,
         })
     }

@@ -210,11 +210,7 @@ fn last_word(tail: &[u8]) -> u32 {
 /// The products of a row's partial last word (the bytes `tail`) with the
 /// last chunk of each of the [`PIXELS`](super::PIXELS) patches, through the block loop on
 /// a one-word row.
-fn dot_last<const M: usize>(
-    tail: &[u8],
-    chunk: &[u32; M],
-    dot: BlockLoop<M>,
-) -> Result<[i32; 4], Fault> {
+fn dot_last<const M: usize>(tail: &[u8], chunk: &[u32; M], dot: BlockLoop<M>) -> Result<[i32; 4], Fault> {
     let bytes = last_word(tail.get(..4).unwrap_or(tail)).to_le_bytes();
     let mut sums = [[0i32; 4]; 1];
     if dot(&bytes, 1, core::slice::from_ref(chunk), &mut sums) {

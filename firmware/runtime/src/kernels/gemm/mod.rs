@@ -25,8 +25,43 @@ mod scalar;
 
 use super::{Channel, ConvArgs, DenseArgs, Fault, Geometry};
 use crate::WeightFormat;
-use crate::format::i32_at;
 use layout::Layout;
+
+/// Output channels of a Dense whose sums are collected before they are
+/// requantized together.
+const ROWS: usize = 16;
+
+/// The multipliers of a group of channels.
+#[derive(Clone, Copy)]
+enum Multipliers<'a> {
+    /// One for every channel.
+    One(&'a [u8; 4]),
+    /// One per channel.
+    Each(&'a [[u8; 4]]),
+}
+
+/// Requantizes Dense sums into consecutive outputs (`stage` with each
+/// channel's bias and multiplier).
+#[inline(never)]
+fn store_dense(out: &mut [u8], sums: &[i32; ROWS], bias: &[[u8; 4]], multipliers: Multipliers<'_>, stage: Channel) {
+    let channel = |b: &[u8; 4], m: &[u8; 4]| Channel {
+        bias: i32::from_le_bytes(*b),
+        multiplier: f32::from_le_bytes(*m),
+        ..stage
+    };
+    match multipliers {
+        Multipliers::One(m) => {
+            for ((o, s), b) in out.iter_mut().zip(sums).zip(bias) {
+                *o = channel(b, m).store(*s);
+            }
+        }
+        Multipliers::Each(each) => {
+            for (((o, s), b), m) in out.iter_mut().zip(sums).zip(bias).zip(each) {
+                *o = channel(b, m).store(*s);
+            }
+        }
+    }
+}
 
 /// Output pixels per Conv block.
 const PIXELS: usize = 4;
@@ -214,30 +249,36 @@ pub(crate) fn dense_with(
     let layout = Layout::of(rows.format, rows.taps, dsp);
     let patch = lowbit_arch::words_mut(scratch);
     layout.widen(x, a.x, patch)?;
-    let mut first = 0;
-    while first < a.outputs {
-        let left = a.outputs - first;
-        let (count, sums) = match layout.lanes() {
-            Some(l) => {
-                let count = l.block_rows(left).min(left);
-                (count, l.channels(rows, first, count, patch)?)
-            }
-            None => {
-                let last = a.outputs - 1;
-                let quad = [
-                    first,
-                    (first + 1).min(last),
-                    (first + 2).min(last),
-                    (first + 3).min(last),
-                ];
-                (left.min(4), scalar::channels(rows, quad, patch)?)
-            }
-        };
-        for (oc, &sum) in (first..first + count).zip(&sums) {
-            let bias = i32_at(a.bias, oc).ok_or(Fault)?;
-            *y.get_mut(oc).ok_or(Fault)? = a.out.store(bias.wrapping_add(sum), a.out.multiplier(oc)?);
+    let stage = a.out.channel(0.0, 0);
+    let (bias, multipliers) = (a.bias.as_chunks::<4>().0, a.out.multipliers.as_chunks::<4>().0);
+    for (group, out) in y.chunks_mut(ROWS).enumerate() {
+        let first = group * ROWS;
+        let mut sums = [0i32; ROWS];
+        let mut done = 0;
+        while done < out.len() {
+            let (oc, left) = (first + done, out.len() - done);
+            let (count, block) = match layout.lanes() {
+                Some(l) => {
+                    let count = l.block_rows(left).min(left);
+                    (count, l.channels(rows, oc, count, patch)?)
+                }
+                None => {
+                    let last = a.outputs - 1;
+                    let quad = [oc, (oc + 1).min(last), (oc + 2).min(last), (oc + 3).min(last)];
+                    (left.min(4), scalar::channels(rows, quad, patch)?)
+                }
+            };
+            sums.get_mut(done..done + count)
+                .ok_or(Fault)?
+                .copy_from_slice(block.get(..count).ok_or(Fault)?);
+            done += count;
         }
-        first += count;
+        let bias = bias.get(first..first + out.len()).ok_or(Fault)?;
+        let multipliers = match multipliers {
+            [m] => Multipliers::One(m),
+            all => Multipliers::Each(all.get(first..first + out.len()).ok_or(Fault)?),
+        };
+        store_dense(out, &sums, bias, multipliers, stage);
     }
     Ok(())
 }
