@@ -22,13 +22,21 @@ mod dot;
 mod dsp;
 #[cfg(lowbit_dsp)]
 mod dsp_dot;
+#[cfg(lowbit_dsp)]
+mod dsp_popcount;
+#[cfg(lowbit_dsp)]
+mod dsp_window;
+mod popcount;
 mod portable;
+mod window;
 mod words;
 
 pub use dot::{
     dot_1x4_s2, dot_1x4_s4, dot_1x4_s8, dot_2x1_s2, dot_2x1_s4, dot_2x1_s8, dot_3x1_s4, dot_4x1_s8, dot_rows_1x4_s2,
     dot_rows_1x4_s4, dot_rows_1x4_s8,
 };
+pub use popcount::{BitOp, popcount_rows};
+pub use window::{Taps3x3, window_3x3_row};
 pub use words::{bytes_mut, halves_mut, words, words_mut};
 
 /// Whether the DSP instructions are real instructions on this target

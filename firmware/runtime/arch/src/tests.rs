@@ -177,3 +177,43 @@ fn dot_products_follow_the_documented_lane_order_and_scale() {
     }
     assert_eq!(dot_4x1_s8(&[0; 15], 4, &[[0, 0]]), None, "the fourth row does not fit");
 }
+
+#[test]
+fn windows_sum_nine_taps_over_unsigned_bytes() {
+    // A 3-row plane of width 6 (stride 6): windows 0..3 of that row.
+    let plane: Vec<u8> = (0..6 * 3 + 3).map(|i| (i * 37 % 256) as u8).collect();
+    let w = [[1, -2, 3], [-128, 127, 0], [5, -7, 9]];
+    let taps = Taps3x3::new(&w);
+    let mut sums = [0i32; 3];
+    assert!(window_3x3_row(&plane, 6, &taps, &mut sums));
+    for (j, &s) in sums.iter().enumerate() {
+        let expected: i32 = (0..3)
+            .flat_map(|r| (0..3).map(move |c| (r, c)))
+            .map(|(r, c)| i32::from(w[r][c]) * i32::from(plane[6 * r + j + c]))
+            .sum();
+        assert_eq!(s, expected, "window {j}");
+    }
+    // Window 0 by hand: bytes 0 37 74 / 222 3 40 / 188 225 6.
+    assert_eq!(
+        sums[0],
+        37 * -2 + 74 * 3 + 222 * -128 + 3 * 127 + 188 * 5 + 225 * -7 + 6 * 9
+    );
+    // The loop reads the word at each window's start: 2·6 + 3 + 3 bytes.
+    assert!(!window_3x3_row(&plane[..17], 6, &taps, &mut sums));
+}
+
+#[test]
+fn popcounts_count_the_combined_bits_of_each_row() {
+    // Two rows of two words: row 0 = ffff_ffff 0000_000f, row 1 = 0 8000_0001.
+    let w: Vec<u8> = [0xffff_ffffu32, 0xf, 0, 0x8000_0001]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let s = [0x0000_ffffu32, 0x3];
+    let mut counts = [0u32; 2];
+    assert!(popcount_rows(&w, &s, BitOp::Xor, &mut counts));
+    assert_eq!(counts, [16 + 2, 16 + 2]);
+    assert!(popcount_rows(&w, &s, BitOp::And, &mut counts));
+    assert_eq!(counts, [16 + 2, 1]);
+    assert!(!popcount_rows(&w[..15], &s, BitOp::And, &mut counts));
+}

@@ -2,25 +2,32 @@
 //! read one input channel (depthwise, or a single input channel), as
 //! sliding windows over a padded copy of the channel's plane.
 //!
-//! The plane is copied once per input channel into the scratch memory with
-//! its padding written as the input zero point's byte, so the windows need
-//! no bounds checks; each output channel's weights (at most [`MAX_TAPS`])
-//! are decoded once into registers. 3×3 windows with stride and dilation 1
-//! compute two neighbouring outputs at a time: on Armv7E-M from one word
-//! per window row (`SXTB16`/`UXTB16` into lanes, `SMLAD` and `SMLABB`/
-//! `SMLABT`), elsewhere with nine scalar products per output.
+//! The scratch memory holds one padded plane: its padding is filled with
+//! the input zero point's byte once per call, and each input channel's
+//! values are copied into its interior. `i8` inputs are copied with their
+//! sign bits flipped (`b ^ 0x80`: the value plus 128), so every path reads
+//! bytes as `u8`, and each channel's bias absorbs `-128 · Σ weights`. Each
+//! output channel's weights (at most [`MAX_TAPS`]) are decoded once; the
+//! sums of up to [`RUN`] consecutive outputs (across rows) are computed
+//! into a buffer and then requantized together. 3×3 windows with stride and dilation 1 use
+//! `lowbit_arch::window_3x3_row` on Armv7E-M (two windows from one word per
+//! window row) and column partial sums elsewhere; other windows sum their
+//! taps one by one.
 
-use super::geometry::pad_plane;
-use super::{ConvArgs, Fault, Geometry, Output, Values};
+use super::geometry::copy_interior;
+use super::{ConvArgs, Fault, Geometry};
 use crate::format::{WeightStream, i32_at};
-use lowbit_arch::{smlabb, smlabt, smlad, sxtb16, sxtb16_ror8, uxtb16, uxtb16_ror8};
+use lowbit_arch::Taps3x3;
 
 /// The largest kernel area (`kH·kW`) the direct kernel takes.
 pub(crate) const MAX_TAPS: usize = 25;
 
-/// Bytes after the plane that the two-output 3×3 windows may read (the
-/// word starting at the last output column of the last row).
+/// Bytes after the plane that the 3×3 windows may read (the word starting
+/// at the last output column of the last row).
 const SLACK: usize = 4;
+
+/// Consecutive outputs whose sums are computed before they are requantized.
+const RUN: usize = 64;
 
 /// Whether the window fits the direct kernel.
 pub(crate) fn applies(g: &Geometry) -> bool {
@@ -53,133 +60,139 @@ pub(crate) fn conv_with(a: &ConvArgs<'_>, x: &[u8], y: &mut [u8], scratch: &mut 
     }
     let [_, h, w] = a.input;
     let [_, oh, ow] = a.output;
-    let wp = w + g.pads[1] + g.pads[3];
-    let plane = plane_len(g, [h, w]);
-    let scratch = scratch.get_mut(..plane + SLACK).ok_or(Fault)?;
+    let plane = scratch.get_mut(..plane_len(g, [h, w]) + SLACK).ok_or(Fault)?;
+    let (flip, offset) = if a.x.signed() { (0x80, 128) } else { (0, 0) };
+    plane.fill(a.x_zero as u8 ^ flip);
     let [kh, kw] = g.kernel;
     let taps = kh * kw;
-    let fast = kh == 3 && kw == 3 && g.stride == [1, 1] && g.dilation == [1, 1];
-    let window = Window {
-        padded: wp,
-        output: [oh, ow],
-        geometry: g,
-        values: a.x,
-        out: &a.out,
+    let shape = match (kh == 3 && kw == 3 && g.stride == [1, 1] && g.dilation == [1, 1], dsp) {
+        (true, true) => Shape::Dsp3x3,
+        (true, false) => Shape::Scalar3x3,
+        _ => Shape::Generic,
     };
+    let window = Window {
+        padded: w + g.pads[1] + g.pads[3],
+        geometry: g,
+    };
+    let mut sums = [0i32; RUN];
     for (group, input) in x.chunks_exact(h * w).enumerate() {
-        pad_plane(input, [h, w], g, a.x_zero as u8, scratch);
+        copy_interior(input, [h, w], g, flip, plane);
         for oc in group * out_per_group..(group + 1) * out_per_group {
             let mut weights = [0i32; MAX_TAPS];
             let mut stream = WeightStream::at(a.weights.bytes, a.weights.format, oc * taps);
             for v in weights.iter_mut().take(taps) {
                 *v = stream.next_weight();
             }
-            let bias = i32_at(a.bias, oc).ok_or(Fault)?;
-            let m = a.out.multiplier(oc)?;
+            let total = weights.iter().fold(0i32, |t, &v| t.wrapping_add(v));
+            let bias = i32_at(a.bias, oc).ok_or(Fault)?.wrapping_sub(offset * total);
+            let channel = a.out.channel(a.out.multiplier(oc)?, bias);
+            let taps3 = Taps3x3::new(&core::array::from_fn(|r| {
+                core::array::from_fn(|c| weights[3 * r + c] as i16)
+            }));
             let y = y.get_mut(oc * oh * ow..(oc + 1) * oh * ow).ok_or(Fault)?;
-            match (fast, dsp) {
-                (true, true) => window.dsp_3x3(scratch, &weights, bias, m, y)?,
-                (true, false) => window.scalar_3x3(scratch, &weights, bias, m, y)?,
-                _ => window.generic(scratch, &weights, bias, m, y)?,
+            let (mut filled, mut done) = (0, 0);
+            for oy in 0..oh {
+                let mut ox = 0;
+                while ox < ow {
+                    let len = (ow - ox).min(RUN - filled);
+                    let run = sums.get_mut(filled..filled + len).ok_or(Fault)?;
+                    match shape {
+                        Shape::Dsp3x3 => window.dsp_3x3(plane, &taps3, [oy, ox], run)?,
+                        Shape::Scalar3x3 => window.scalar_3x3(plane, &weights, [oy, ox], run)?,
+                        Shape::Generic => window.generic(plane, &weights, [oy, ox], run)?,
+                    }
+                    (filled, ox) = (filled + len, ox + len);
+                    if filled == RUN || (oy + 1 == oh && ox == ow) {
+                        let out = y.get_mut(done..done + filled).ok_or(Fault)?;
+                        channel.store_all(sums.get(..filled).ok_or(Fault)?, out);
+                        (done, filled) = (done + filled, 0);
+                    }
+                }
             }
         }
     }
     Ok(())
 }
 
-/// What every output channel's windows share.
+/// How a channel's windows are summed.
+#[derive(Clone, Copy)]
+enum Shape {
+    /// 3×3, stride and dilation 1, through `lowbit_arch::window_3x3_row`.
+    Dsp3x3,
+    /// 3×3, stride and dilation 1, portably.
+    Scalar3x3,
+    /// Any window.
+    Generic,
+}
+
+/// The padded plane's width and the window geometry.
 struct Window<'a> {
     /// Width of the padded plane.
     padded: usize,
-    /// `[OH, OW]`.
-    output: [usize; 2],
     /// The window geometry.
     geometry: &'a Geometry,
-    /// How input bytes are read.
-    values: Values,
-    /// Requantization.
-    out: &'a Output<'a>,
 }
 
 impl Window<'_> {
-    /// Any window: `kH·kW` scalar products per output.
-    fn generic(&self, plane: &[u8], weights: &[i32; MAX_TAPS], bias: i32, m: f32, y: &mut [u8]) -> Result<(), Fault> {
+    /// Any window: the sums of the outputs `[oy, ox..]`, `kH·kW` products
+    /// each.
+    fn generic(&self, plane: &[u8], w: &[i32; MAX_TAPS], [oy, ox]: [usize; 2], sums: &mut [i32]) -> Result<(), Fault> {
         let g = self.geometry;
         let [kh, kw] = g.kernel;
-        let [oh, ow] = self.output;
-        for (oy, out_row) in y.chunks_exact_mut(ow).take(oh).enumerate() {
-            for (ox, out) in out_row.iter_mut().enumerate() {
-                let mut acc = bias;
-                for ky in 0..kh {
-                    let start = (oy * g.stride[0] + ky * g.dilation[0]) * self.padded + ox * g.stride[1];
-                    for kx in 0..kw {
-                        let b = *plane.get(start + kx * g.dilation[1]).ok_or(Fault)?;
-                        acc = acc.wrapping_add(weights[ky * kw + kx].wrapping_mul(self.values.get(b)));
-                    }
+        for (x, s) in (ox..).zip(sums.iter_mut()) {
+            let mut acc = 0i32;
+            for ky in 0..kh {
+                let start = (oy * g.stride[0] + ky * g.dilation[0]) * self.padded + x * g.stride[1];
+                for kx in 0..kw {
+                    let b = *plane.get(start + kx * g.dilation[1]).ok_or(Fault)?;
+                    acc = acc.wrapping_add(w[ky * kw + kx].wrapping_mul(i32::from(b)));
                 }
-                *out = self.out.store(acc, m);
             }
+            *s = acc;
         }
         Ok(())
     }
 
-    /// 3×3, stride 1, dilation 1: two outputs per step, nine products each.
-    fn scalar_3x3(&self, plane: &[u8], w: &[i32; MAX_TAPS], bias: i32, m: f32, y: &mut [u8]) -> Result<(), Fault> {
-        let [oh, ow] = self.output;
-        let v = self.values;
-        for (oy, out_row) in y.chunks_exact_mut(ow).take(oh).enumerate() {
-            for (ox, out) in out_row.iter_mut().enumerate() {
-                let mut acc = bias;
-                for r in 0..3 {
-                    let start = (oy + r) * self.padded + ox;
-                    let [x0, x1, x2] = plane
-                        .get(start..start + 3)
-                        .ok_or(Fault)?
-                        .try_into()
-                        .map_err(|_| Fault)?;
-                    acc = acc
-                        .wrapping_add(w[3 * r].wrapping_mul(v.get(x0)))
-                        .wrapping_add(w[3 * r + 1].wrapping_mul(v.get(x1)))
-                        .wrapping_add(w[3 * r + 2].wrapping_mul(v.get(x2)));
-                }
-                *out = self.out.store(acc, m);
-            }
-        }
-        Ok(())
+    /// 3×3, stride 1, dilation 1, on packed lanes: the sums of the outputs
+    /// `[oy, ox..]`.
+    fn dsp_3x3(&self, plane: &[u8], taps: &Taps3x3, [oy, ox]: [usize; 2], sums: &mut [i32]) -> Result<(), Fault> {
+        let start = plane.get(oy * self.padded + ox..).ok_or(Fault)?;
+        lowbit_arch::window_3x3_row(start, self.padded, taps, sums)
+            .then_some(())
+            .ok_or(Fault)
     }
 
-    /// 3×3, stride 1, dilation 1 on packed lanes: per window row, one word
-    /// `x0..x3` of the plane feeds both outputs: `(w0, w2)·(x0, x2) + w1·x1`
-    /// and `(w0, w2)·(x1, x3) + w1·x2`.
-    fn dsp_3x3(&self, plane: &[u8], w: &[i32; MAX_TAPS], bias: i32, m: f32, y: &mut [u8]) -> Result<(), Fault> {
-        let [oh, ow] = self.output;
-        let lane = |v: i32| u32::from(v as u16);
-        let outer: [u32; 3] = core::array::from_fn(|r| lane(w[3 * r]) | lane(w[3 * r + 2]) << 16);
-        let middle: [u32; 3] = core::array::from_fn(|r| lane(w[3 * r + 1]));
-        let signed = self.values.signed();
-        for (oy, out_row) in y.chunks_exact_mut(ow).take(oh).enumerate() {
-            for ox in (0..ow).step_by(2) {
-                let (mut a0, mut a1) = (bias, bias);
-                for r in 0..3 {
-                    let start = (oy + r) * self.padded + ox;
-                    let bytes: [u8; 4] = plane
-                        .get(start..start + 4)
-                        .ok_or(Fault)?
-                        .try_into()
-                        .map_err(|_| Fault)?;
-                    let word = u32::from_le_bytes(bytes);
-                    let (even, odd) = if signed {
-                        (sxtb16(word), sxtb16_ror8(word))
-                    } else {
-                        (uxtb16(word), uxtb16_ror8(word))
-                    };
-                    a0 = smlabb(middle[r], odd, smlad(outer[r], even, a0));
-                    a1 = smlabt(middle[r], even, smlad(outer[r], odd, a1));
-                }
-                for (out, acc) in out_row.iter_mut().skip(ox).take(2).zip([a0, a1]) {
-                    *out = self.out.store(acc, m);
-                }
-            }
+    /// 3×3, stride 1, dilation 1, portably: the sums of the outputs
+    /// `[oy, ox..]` from column partial sums. Each input column `c` gives
+    /// its products with the three kernel columns, which finish output
+    /// `c - 2`, continue output `c - 1` and start output `c`.
+    fn scalar_3x3(
+        &self,
+        plane: &[u8],
+        w: &[i32; MAX_TAPS],
+        [oy, ox]: [usize; 2],
+        sums: &mut [i32],
+    ) -> Result<(), Fault> {
+        let span = sums.len() + 2;
+        let row = |r: usize| {
+            let start = (oy + r) * self.padded + ox;
+            plane.get(start..start + span).ok_or(Fault)
+        };
+        let (r0, r1, r2) = (row(0)?, row(1)?, row(2)?);
+        let product = |k: usize, (a, b, c): (u8, u8, u8)| {
+            w[k].wrapping_mul(i32::from(a))
+                .wrapping_add(w[3 + k].wrapping_mul(i32::from(b)))
+                .wrapping_add(w[6 + k].wrapping_mul(i32::from(c)))
+        };
+        let mut columns = r0.iter().zip(r1).zip(r2).map(|((&a, &b), &c)| (a, b, c));
+        let (Some(c0), Some(c1)) = (columns.next(), columns.next()) else {
+            return Err(Fault);
+        };
+        let (mut first, mut second) = (product(0, c0).wrapping_add(product(1, c1)), product(0, c1));
+        for (s, c) in sums.iter_mut().zip(columns) {
+            *s = first.wrapping_add(product(2, c));
+            first = second.wrapping_add(product(1, c));
+            second = product(0, c);
         }
         Ok(())
     }

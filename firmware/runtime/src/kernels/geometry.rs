@@ -130,18 +130,38 @@ impl Geometry {
     }
 }
 
-/// Copies an `[H, W]` plane into `out` with the window's padding (and the
-/// slack after it) set to `zero`.
-pub(crate) fn pad_plane(input: &[u8], [h, w]: [usize; 2], g: &Geometry, zero: u8, out: &mut [u8]) {
+/// Copies an `[H, W]` plane into the interior of the padded plane `out`
+/// (rows `W + pads[1] + pads[3]` bytes, the first `pads[0]` rows and
+/// `pads[1]` columns being padding), each byte XOR-ed with `flip`; the
+/// padding is left as it is, so filling it once serves every channel.
+pub(crate) fn copy_interior(input: &[u8], [h, w]: [usize; 2], g: &Geometry, flip: u8, out: &mut [u8]) {
     let wp = w + g.pads[1] + g.pads[3];
-    out.fill(zero);
-    for (src, dst) in input
-        .chunks_exact(w)
-        .zip(out.chunks_exact_mut(wp).skip(g.pads[0]).take(h))
-    {
-        if let Some(dst) = dst.get_mut(g.pads[1]..g.pads[1] + w) {
-            dst.copy_from_slice(src);
+    let first = g.pads[0] * wp + g.pads[1];
+    for (y, src) in input.chunks_exact(w).take(h).enumerate() {
+        let start = first + y * wp;
+        if let Some(dst) = out.get_mut(start..start + w) {
+            copy_flipped(src, dst, flip);
         }
+    }
+}
+
+/// `dst[i] = src[i] ^ flip`, a word at a time (no `memcpy` call per row):
+/// whole words from the start, then the last four bytes as one word
+/// (overlapping the whole words), or bytes if there are fewer than four.
+#[inline]
+fn copy_flipped(src: &[u8], dst: &mut [u8], flip: u8) {
+    let n = src.len().min(dst.len());
+    let (src, dst) = (&src[..n], &mut dst[..n]);
+    let mask = u32::from_ne_bytes([flip; 4]);
+    let word = |s: &[u8; 4]| (u32::from_ne_bytes(*s) ^ mask).to_ne_bytes();
+    if n < 4 {
+        dst.iter_mut().zip(src).for_each(|(d, s)| *d = s ^ flip);
+        return;
+    }
+    let (s4, d4) = (src.as_chunks::<4>().0, dst.as_chunks_mut::<4>().0);
+    d4.iter_mut().zip(s4).for_each(|(d, s)| *d = word(s));
+    if let (Some(d), Some(s)) = (dst.last_chunk_mut::<4>(), src.last_chunk::<4>()) {
+        *d = word(s);
     }
 }
 

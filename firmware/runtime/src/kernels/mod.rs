@@ -133,6 +133,32 @@ impl Output<'_> {
         }
     }
 
+    /// Requantizes the sums of the channels `first..first + out.len()` into
+    /// `out`, each with its own bias (from `bias`, one little-endian `i32`
+    /// per channel) and multiplier.
+    #[inline(never)]
+    pub(crate) fn store_outputs(&self, out: &mut [u8], sums: &[i32], bias: &[u8], first: usize) -> Result<(), Fault> {
+        let stage = self.channel(0.0, 0);
+        let range = first..first + out.len();
+        let bias = bias.as_chunks::<4>().0.get(range.clone()).ok_or(Fault)?;
+        let channel = |b: &[u8; 4], m: &[u8; 4]| Channel {
+            bias: i32::from_le_bytes(*b),
+            multiplier: f32::from_le_bytes(*m),
+            ..stage
+        };
+        let outputs = out.iter_mut().zip(sums).zip(bias);
+        match self.multipliers.as_chunks::<4>().0 {
+            [m] => outputs.for_each(|((o, s), b)| *o = channel(b, m).store(*s)),
+            all => {
+                let each = all.get(range).ok_or(Fault)?;
+                outputs
+                    .zip(each)
+                    .for_each(|(((o, s), b), m)| *o = channel(b, m).store(*s));
+            }
+        }
+        Ok(())
+    }
+
     /// How outputs are clamped.
     #[inline]
     fn clamp(&self) -> Clamp {
@@ -203,6 +229,17 @@ impl Channel {
     fn rounded(&self, sum: i32) -> i32 {
         let t = sum.wrapping_add(self.bias) as f32 * self.multiplier;
         ((t + MAGIC).to_bits() as i32).saturating_add(self.offset)
+    }
+
+    /// [`Channel::store`] of every sum into `out` (the clamp chosen once).
+    #[inline(never)]
+    pub(crate) fn store_all(&self, sums: &[i32], out: &mut [u8]) {
+        let pairs = out.iter_mut().zip(sums);
+        match self.clamp {
+            Clamp::I8 => pairs.for_each(|(o, &s)| *o = lowbit_arch::ssat8(self.rounded(s)) as u8),
+            Clamp::U8 => pairs.for_each(|(o, &s)| *o = lowbit_arch::usat8(self.rounded(s)) as u8),
+            Clamp::Range(lo, hi) => pairs.for_each(|(o, &s)| *o = self.rounded(s).max(lo).min(hi) as u8),
+        }
     }
 
     /// [`Channel::store`] of four sums (the clamp chosen once).

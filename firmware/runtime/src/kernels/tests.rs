@@ -135,7 +135,8 @@ proptest! {
     #[test]
     fn gemm_and_direct_convs_equal_the_reference(
         c in 1..=5usize, o in 1..=6usize, depthwise in any::<bool>(),
-        h in 1..=7usize, w in 1..=7usize,
+        // Some rows longer than the direct kernel's runs of 32 outputs.
+        h in 1..=7usize, w in prop_oneof![1..=7usize, 30..=70usize],
         kernel in [1..=4usize, 1..=4usize], stride in [1..=2usize, 1..=2usize],
         dilation in [1..=2usize, 1..=2usize], pads in [0..=2usize, 0..=2usize, 0..=2usize, 0..=2usize],
         three in any::<bool>(), format in format(), signed in any::<bool>(), skew in 0..4usize, seed in any::<u64>(),
@@ -177,7 +178,8 @@ proptest! {
 
     #[test]
     fn gemm_and_binary_dense_equal_the_reference(
-        n in 1..=80usize, o in 1..=9usize, format in format(), signed in any::<bool>(),
+        // Whole words of bits (the binary kernel's word rows) in a third of the cases.
+        n in prop_oneof![1..=80usize, 1..=80usize, (1..=12usize).prop_map(|k| 32 * k)], o in 1..=9usize, format in format(), signed in any::<bool>(),
         levels in 0..4usize, skew in 0..4usize, seed in any::<u64>(),
     ) {
         let mut rng = Rng(seed | 1);
@@ -213,8 +215,10 @@ proptest! {
             let signed = levels != Levels::ZeroOne;
             let a = DenseArgs { x: Values::new(signed), ..a };
             let expected = output(o, 0, 0, |y, _| dense(&a, &x, y).unwrap());
-            let got = output(o, binary::scratch_len(n), skew, |y, s| binary::dense(&a, levels, &x, y, s).unwrap());
-            prop_assert_eq!(got, expected, "binary");
+            for dsp in [false, true] {
+                let got = output(o, binary::scratch_len(n), skew, |y, s| binary::dense_with(&a, levels, &x, y, s, dsp).unwrap());
+                prop_assert_eq!(&got, &expected, "binary, dsp {}", dsp);
+            }
         }
     }
 }

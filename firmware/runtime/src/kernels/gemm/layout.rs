@@ -13,7 +13,7 @@
 //! halfword's offset in the (zero-point padded) input relative to the
 //! pixel's window origin: one load, one store per value.
 
-use super::super::geometry::pad_plane;
+use super::super::geometry::copy_interior;
 use super::super::{Fault, Values};
 use super::PIXELS;
 use super::lanes::Lanes;
@@ -178,8 +178,9 @@ pub(super) fn padded<'a>(
     }
     let (hp, wp) = (h + g.pads[0] + g.pads[2], w + g.pads[1] + g.pads[3]);
     let copy = scratch.get_mut(..c * hp * wp).ok_or(Fault)?;
+    copy.fill(zero);
     for (src, dst) in x.chunks_exact(h * w).zip(copy.chunks_exact_mut(hp * wp)) {
-        pad_plane(src, [h, w], g, zero, dst);
+        copy_interior(src, [h, w], g, 0, dst);
     }
     Ok((copy, [hp * wp, wp]))
 }

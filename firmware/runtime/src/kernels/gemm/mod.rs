@@ -31,38 +31,6 @@ use layout::Layout;
 /// requantized together.
 const ROWS: usize = 16;
 
-/// The multipliers of a group of channels.
-#[derive(Clone, Copy)]
-enum Multipliers<'a> {
-    /// One for every channel.
-    One(&'a [u8; 4]),
-    /// One per channel.
-    Each(&'a [[u8; 4]]),
-}
-
-/// Requantizes Dense sums into consecutive outputs (`stage` with each
-/// channel's bias and multiplier).
-#[inline(never)]
-fn store_dense(out: &mut [u8], sums: &[i32; ROWS], bias: &[[u8; 4]], multipliers: Multipliers<'_>, stage: Channel) {
-    let channel = |b: &[u8; 4], m: &[u8; 4]| Channel {
-        bias: i32::from_le_bytes(*b),
-        multiplier: f32::from_le_bytes(*m),
-        ..stage
-    };
-    match multipliers {
-        Multipliers::One(m) => {
-            for ((o, s), b) in out.iter_mut().zip(sums).zip(bias) {
-                *o = channel(b, m).store(*s);
-            }
-        }
-        Multipliers::Each(each) => {
-            for (((o, s), b), m) in out.iter_mut().zip(sums).zip(bias).zip(each) {
-                *o = channel(b, m).store(*s);
-            }
-        }
-    }
-}
-
 /// Output pixels per Conv block.
 const PIXELS: usize = 4;
 /// The longest chunk (2-bit weights: 16 per word); patch buffers are sized
@@ -249,8 +217,6 @@ pub(crate) fn dense_with(
     let layout = Layout::of(rows.format, rows.taps, dsp);
     let patch = lowbit_arch::words_mut(scratch);
     layout.widen(x, a.x, patch)?;
-    let stage = a.out.channel(0.0, 0);
-    let (bias, multipliers) = (a.bias.as_chunks::<4>().0, a.out.multipliers.as_chunks::<4>().0);
     for (group, out) in y.chunks_mut(ROWS).enumerate() {
         let first = group * ROWS;
         let mut sums = [0i32; ROWS];
@@ -273,12 +239,7 @@ pub(crate) fn dense_with(
                 .copy_from_slice(block.get(..count).ok_or(Fault)?);
             done += count;
         }
-        let bias = bias.get(first..first + out.len()).ok_or(Fault)?;
-        let multipliers = match multipliers {
-            [m] => Multipliers::One(m),
-            all => Multipliers::Each(all.get(first..first + out.len()).ok_or(Fault)?),
-        };
-        store_dense(out, &sums, bias, multipliers, stage);
+        a.out.store_outputs(out, &sums, a.bias, first)?;
     }
     Ok(())
 }

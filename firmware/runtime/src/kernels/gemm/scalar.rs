@@ -4,9 +4,9 @@
 //!
 //! Rows that start on a byte are decoded eight weights at a time from whole
 //! bytes (8-, 4- and 2-bit two's complement and bipolar weights); the rest
-//! goes through the bit-stream reader. On Armv7E-M, where only the rare
-//! formats come here, every format takes the bit-stream route, which keeps
-//! the code small.
+//! goes through the bit-stream reader. On Armv7E-M, where only the formats
+//! without lanes come here, bipolar rows are decoded by bytes and the rarer
+//! formats take the bit-stream route, which keeps the code small.
 
 use super::super::Fault;
 use super::{PIXELS, Rows};
@@ -52,7 +52,7 @@ fn by_format<const R: usize, const Q: usize>(
     chunk: impl Fn(usize, usize) -> [u32; 4],
 ) -> Result<[[i32; Q]; R], Fault> {
     let none = [[0; Q]; R];
-    if lowbit_arch::DSP {
+    if lowbit_arch::DSP && rows.format != WeightFormat::Bipolar {
         return stream(rows, out, &chunk, 0, none);
     }
     match rows.format {
