@@ -43,6 +43,10 @@ pub use words::{bytes_mut, halves_mut, words, words_mut};
 /// (Armv7E-M), rather than portable definitions.
 pub const DSP: bool = cfg!(lowbit_dsp);
 
+/// Whether float operations are library calls on this target (no float
+/// unit in the ABI), so integer emulations of float steps pay off.
+pub const SOFT_FLOAT: bool = cfg!(lowbit_soft_float);
+
 /// Selects the DSP body on Armv7E-M and the portable one elsewhere.
 macro_rules! dsp_or_portable {
     ($name:ident($($arg:ident),*)) => {{

@@ -33,6 +33,7 @@ pub(crate) mod gemm;
 mod geometry;
 mod lut;
 mod pool;
+mod requant;
 
 pub(crate) use add::{AddArgs, add};
 pub(crate) use conv::conv;
@@ -41,8 +42,9 @@ pub(crate) use dense::{DenseArgs, dense};
 pub(crate) use geometry::Geometry;
 pub(crate) use lut::lut;
 pub(crate) use pool::{AvgPoolArgs, MaxPoolArgs, avg_pool, max_pool};
+pub(crate) use requant::Output;
 
-use crate::format::{WeightFormat, f32_at};
+use crate::format::WeightFormat;
 
 /// A kernel was handed slices that do not match its arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,170 +90,6 @@ pub(crate) struct Weights<'a> {
     pub(crate) bytes: &'a [u8],
     /// Its format.
     pub(crate) format: WeightFormat,
-}
-
-/// The requantizing output stage: `clamp(rne(f32(acc) * m) + zero_point)`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Output<'a> {
-    /// Little-endian `f32` multipliers: one, or one per channel (or per
-    /// window size for average pooling).
-    pub(crate) multipliers: &'a [u8],
-    /// The output zero point.
-    pub(crate) zero_point: i32,
-    /// Smallest output value.
-    pub(crate) lo: i32,
-    /// Largest output value.
-    pub(crate) hi: i32,
-}
-
-impl Output<'_> {
-    /// Multiplier `index`, or the single multiplier if there is only one.
-    #[inline]
-    pub(crate) fn multiplier(&self, index: usize) -> Result<f32, Fault> {
-        let index = if self.multipliers.len() == 4 { 0 } else { index };
-        f32_at(self.multipliers, index).ok_or(Fault)
-    }
-
-    /// Requantizes an accumulator to the stored output byte: exactly
-    /// [`arith::requantize`](crate::arith::requantize)`(acc, multiplier,
-    /// zero_point, lo, hi)` for every finite multiplier (validation
-    /// guarantees finite multipliers); see [`Channel::store`].
-    #[inline]
-    pub(crate) fn store(&self, acc: i32, multiplier: f32) -> u8 {
-        self.channel(multiplier, 0).store(acc)
-    }
-
-    /// The output stage of one channel with multiplier `multiplier` and the
-    /// bias `bias` (added to every sum).
-    #[inline]
-    pub(crate) fn channel(&self, multiplier: f32, bias: i32) -> Channel {
-        Channel {
-            multiplier,
-            offset: self.zero_point.wrapping_sub(MAGIC_BITS),
-            bias,
-            clamp: self.clamp(),
-        }
-    }
-
-    /// Requantizes the sums of the channels `first..first + out.len()` into
-    /// `out`, each with its own bias (from `bias`, one little-endian `i32`
-    /// per channel) and multiplier.
-    #[inline(never)]
-    pub(crate) fn store_outputs(&self, out: &mut [u8], sums: &[i32], bias: &[u8], first: usize) -> Result<(), Fault> {
-        let stage = self.channel(0.0, 0);
-        let range = first..first + out.len();
-        let bias = bias.as_chunks::<4>().0.get(range.clone()).ok_or(Fault)?;
-        let channel = |b: &[u8; 4], m: &[u8; 4]| Channel {
-            bias: i32::from_le_bytes(*b),
-            multiplier: f32::from_le_bytes(*m),
-            ..stage
-        };
-        let outputs = out.iter_mut().zip(sums).zip(bias);
-        match self.multipliers.as_chunks::<4>().0 {
-            [m] => outputs.for_each(|((o, s), b)| *o = channel(b, m).store(*s)),
-            all => {
-                let each = all.get(range).ok_or(Fault)?;
-                outputs
-                    .zip(each)
-                    .for_each(|(((o, s), b), m)| *o = channel(b, m).store(*s));
-            }
-        }
-        Ok(())
-    }
-
-    /// How outputs are clamped.
-    #[inline]
-    fn clamp(&self) -> Clamp {
-        match (self.lo, self.hi) {
-            (-128, 127) => Clamp::I8,
-            (0, 255) => Clamp::U8,
-            (lo, hi) => Clamp::Range(lo, hi),
-        }
-    }
-}
-
-/// `1.5 · 2^23` and its bits (see [`Channel::store`]).
-const MAGIC: f32 = 12_582_912.0;
-const MAGIC_BITS: i32 = 0x4b40_0000;
-
-/// How outputs are clamped.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Clamp {
-    /// To the full `i8` range (one `SSAT`).
-    I8,
-    /// To the full `u8` range (one `USAT`).
-    U8,
-    /// To `[lo, hi]`.
-    Range(i32, i32),
-}
-
-/// The requantization of one output channel: multiplier, zero point
-/// (folded into the rounding offset), bias and clamp.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Channel {
-    /// The multiplier.
-    pub(crate) multiplier: f32,
-    /// `zero_point - 0x4b40_0000`.
-    offset: i32,
-    /// The bias added to every sum.
-    pub(crate) bias: i32,
-    clamp: Clamp,
-}
-
-impl Channel {
-    /// The stored byte of sum `sum` (the bias is added first): exactly
-    /// `arith::requantize(sum + bias, m, zp, lo, hi)` for a finite `m`.
-    ///
-    /// `t = f32(acc) · m` is computed as `arith` does. Adding
-    /// `1.5 · 2^23` puts any `|t| < 2^22` into the binade `[2^23, 2^24)`,
-    /// whose spacing is 1, so the float addition itself rounds `t` to an
-    /// integer, ties to even (the offset is even, so parity is kept), and the
-    /// sum's bits minus those of `1.5 · 2^23`, plus the zero point, are
-    /// `rne(t) + zp`. For larger `|t|` the bits still move with `t`: they
-    /// exceed the offset's by at least `2^22` above it, fall at least `2^22`
-    /// below it under it, and a negative sum saturates the addition at
-    /// `i32::MIN`; `rne(t) + zp` is then beyond `±2^22 ∓ 255` as well. Either
-    /// way the clamp to `[lo, hi]` (inside `[-128, 255]`) gives `arith`'s
-    /// result.
-    #[inline(always)]
-    pub(crate) fn store(&self, sum: i32) -> u8 {
-        let q = self.rounded(sum);
-        (match self.clamp {
-            Clamp::I8 => lowbit_arch::ssat8(q),
-            Clamp::U8 => lowbit_arch::usat8(q),
-            Clamp::Range(lo, hi) => q.max(lo).min(hi),
-        }) as u8
-    }
-
-    /// `rne(f32(sum + bias) · m) + zp`, or a value beyond the clamp on the
-    /// same side.
-    #[inline(always)]
-    fn rounded(&self, sum: i32) -> i32 {
-        let t = sum.wrapping_add(self.bias) as f32 * self.multiplier;
-        ((t + MAGIC).to_bits() as i32).saturating_add(self.offset)
-    }
-
-    /// [`Channel::store`] of every sum into `out` (the clamp chosen once).
-    #[inline(never)]
-    pub(crate) fn store_all(&self, sums: &[i32], out: &mut [u8]) {
-        let pairs = out.iter_mut().zip(sums);
-        match self.clamp {
-            Clamp::I8 => pairs.for_each(|(o, &s)| *o = lowbit_arch::ssat8(self.rounded(s)) as u8),
-            Clamp::U8 => pairs.for_each(|(o, &s)| *o = lowbit_arch::usat8(self.rounded(s)) as u8),
-            Clamp::Range(lo, hi) => pairs.for_each(|(o, &s)| *o = self.rounded(s).max(lo).min(hi) as u8),
-        }
-    }
-
-    /// [`Channel::store`] of four sums (the clamp chosen once).
-    #[inline(always)]
-    pub(crate) fn store4(&self, sums: [i32; 4]) -> [u8; 4] {
-        let q = sums.map(|s| self.rounded(s));
-        match self.clamp {
-            Clamp::I8 => q.map(|v| lowbit_arch::ssat8(v) as u8),
-            Clamp::U8 => q.map(|v| lowbit_arch::usat8(v) as u8),
-            Clamp::Range(lo, hi) => q.map(|v| v.max(lo).min(hi) as u8),
-        }
-    }
 }
 
 /// The common arguments of the convolution kernels.

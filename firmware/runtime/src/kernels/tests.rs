@@ -263,10 +263,58 @@ fn output_store_equals_arith_requantize() {
             hi,
         };
         for &acc in &accs {
-            let want = crate::arith::requantize(acc, m, zp, lo, hi);
-            let got = i32::from(out.store(acc, m));
-            let got = if lo < 0 { i32::from(got as u8 as i8) } else { got };
-            assert_eq!(got, want, "acc {acc}, m {m:e}, zp {zp}, [{lo}, {hi}]");
+            assert_stores(&out, acc, m);
+        }
+    }
+}
+
+/// Both ways of [`Output::store`] (float and integer) against
+/// `arith::requantize`.
+fn assert_stores(out: &Output<'_>, acc: i32, m: f32) {
+    let want = crate::arith::requantize(acc, m, out.zero_point, out.lo, out.hi);
+    for integer in [false, true] {
+        let got = i32::from(out.channel(m, 0).store_by(acc, integer));
+        let got = if out.lo < 0 { i32::from(got as u8 as i8) } else { got };
+        assert_eq!(got, want, "acc {acc}, m {m:e}, {out:?}, integer {integer}");
+    }
+}
+
+#[test]
+fn integer_requantization_rounds_twice_like_float32() {
+    // Products on and next to halves, before and after the float product's
+    // own rounding, and accumulators past 2^24 (rounded by the conversion
+    // to float) with multipliers that bring them near small integers.
+    let out = Output {
+        multipliers: &[],
+        zero_point: 3,
+        lo: -128,
+        hi: 127,
+    };
+    // (2k+1)/(2q) rounded to float32 makes `acc · m` for `acc` a multiple
+    // of `q` land within a float32 rounding of a half.
+    for q in 1..=33u32 {
+        for k in 0..24u32 {
+            let m = (2 * k + 1) as f32 / (2 * q) as f32;
+            for m in [m, f32::from_bits(m.to_bits() + 1), f32::from_bits(m.to_bits() - 1)] {
+                for i in -40..40 {
+                    let acc = i * q as i32;
+                    assert_stores(&out, acc, m);
+                    assert_stores(&out, acc * 512, m / 512.0);
+                    assert_stores(&out, acc + 1, m);
+                }
+            }
+        }
+    }
+    for shift in 24..31 {
+        let base = 1i32 << shift;
+        let m = 1.0 / base as f32;
+        for d in -70..70 {
+            for scale in [1.0f32, 2.5, 3.0, 6.5, 40.5, 101.0, 0.5] {
+                for acc in [base + d, base + d * 7] {
+                    assert_stores(&out, acc, m * scale);
+                    assert_stores(&out, -acc, m * scale);
+                }
+            }
         }
     }
 }

@@ -195,7 +195,12 @@ impl<'a> Model<'a> {
     /// bytes itself can time the ops alone.
     pub fn execute(&self, arena: &mut [u8]) -> Result<(), Error> {
         let arena = self.arena(arena)?;
-        self.for_each_op(|index, record| Step::prepare(self, index, record)?.execute(index, arena))
+        // Executed in place inside the `Result`: moving the `Step` out
+        // would copy it.
+        self.for_each_op(|index, record| match &Step::prepare(self, index, record) {
+            Ok(step) => step.execute(index, arena),
+            Err(e) => Err(*e),
+        })
     }
 
     /// The last step of [`Model::run`]: copies the output tensor out of

@@ -23,7 +23,7 @@ mod lanes;
 mod layout;
 mod scalar;
 
-use super::{Channel, ConvArgs, DenseArgs, Fault, Geometry};
+use super::{ConvArgs, DenseArgs, Fault, Geometry, Output};
 use crate::WeightFormat;
 use layout::Layout;
 
@@ -129,7 +129,7 @@ pub(crate) fn conv_with(a: &ConvArgs<'_>, x: &[u8], y: &mut [u8], scratch: &mut 
             next: 0,
             bias: a.bias.as_chunks().0,
             multipliers: a.out.multipliers.as_chunks().0,
-            stage: a.out.channel(0.0, 0),
+            out: a.out,
         };
         match layout.lanes() {
             Some(l) => l.pixels(rows, block, &mut outputs)?,
@@ -157,8 +157,8 @@ struct Outputs<'a, 'y> {
     bias: &'a [[u8; 4]],
     /// The multipliers, one per channel or a single one.
     multipliers: &'a [[u8; 4]],
-    /// The output stage shared by the channels (bias and multiplier 0).
-    stage: Channel,
+    /// The output stage.
+    out: Output<'a>,
 }
 
 impl Outputs<'_, '_> {
@@ -176,11 +176,7 @@ impl Outputs<'_, '_> {
         let multipliers = each.iter().chain(core::iter::repeat(&single));
         let mut stored = 0;
         for (((s, plane), b), m) in sums.iter().zip(planes).zip(bias).zip(multipliers) {
-            let channel = Channel {
-                multiplier: f32::from_le_bytes(*m),
-                bias: i32::from_le_bytes(*b),
-                ..self.stage
-            };
+            let channel = self.out.channel(f32::from_le_bytes(*m), i32::from_le_bytes(*b));
             let s = [s[0] >> shift, s[1] >> shift, s[2] >> shift, s[3] >> shift];
             match plane.get_mut(self.first..).ok_or(Fault)? {
                 [o0, o1, o2, o3, ..] => [*o0, *o1, *o2, *o3] = channel.store4(s),
