@@ -82,10 +82,7 @@ impl Importer<'_> {
 
     /// If the sole reader of ONNX tensor `name` is a Clip with constant
     /// bounds, returns the bounds and marks the Clip folded.
-    fn take_following_clip(
-        &mut self,
-        name: &str,
-    ) -> Result<Option<(i64, i64, String)>, ImportError> {
+    fn take_following_clip(&mut self, name: &str) -> Result<Option<(i64, i64, String)>, ImportError> {
         let consumers = self.consumers_of(name);
         if consumers.len() != 1 || self.is_graph_output(name) {
             return Ok(None);
