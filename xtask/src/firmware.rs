@@ -64,8 +64,18 @@ pub fn build_firmware(root: &Path, board: &Board, mode: &Mode) -> Result<ElfPath
     build_firmware_with(root, board, mode, &[])
 }
 
-/// [`build_firmware`] with extra firmware features (e.g. `selftest-panic`).
+/// [`build_firmware`] with extra firmware features (e.g. `selftest-panic`)
+/// and every kernel family of the runtime.
 pub fn build_firmware_with(root: &Path, board: &Board, mode: &Mode, extra_features: &[&str]) -> Result<ElfPath> {
+    let mut features = vec!["all-ops"];
+    features.extend(extra_features);
+    build_firmware_kernels(root, board, mode, &features)
+}
+
+/// [`build_firmware`] with exactly the given extra features: the runtime's
+/// optional kernel families among them (`all-ops`, `lut`, ...) are the only
+/// ones built in.
+pub fn build_firmware_kernels(root: &Path, board: &Board, mode: &Mode, extra_features: &[&str]) -> Result<ElfPath> {
     let dir = firmware_dir(root);
     let target = board.target.triple();
     let mut env: Vec<(&'static str, OsString)> = vec![("LOWBIT_BOARD", board.file.clone().into())];

@@ -10,7 +10,10 @@
 //!   firmware (markers around the whole `Model::run`), first input twice.
 //!   Results: `target/lowbit-bench/models.{md,json}`.
 //! - **Runtime size**: `.text` of the `lowbit_runtime`/`lowbit_arch`
-//!   functions in the layer firmware (which holds every kernel), per board.
+//!   functions in the layer firmware (which holds every kernel), and in a
+//!   firmware built with only the kernel families of a conv + dense + pool
+//!   model ([`CNN_KERNELS`]), which runs the example CNN bit-exactly to
+//!   prove it is complete, per board.
 
 use std::path::{Path, PathBuf};
 
@@ -23,7 +26,7 @@ use crate::{
     cli::{BenchArgs, seconds},
     device::{self, Parity, Runner},
     elf::Elf,
-    firmware::{ElfPath, Mode, build_firmware, build_firmware_with},
+    firmware::{ElfPath, Mode, build_firmware, build_firmware_kernels, build_firmware_with},
     fit::{self, Needs, Offer},
     layers::{SliceProgram, Variant, WeightKind},
     model::{Inputs, Program, reference},
@@ -37,6 +40,12 @@ pub const LAYER_BOARDS: [&str; 4] = ["qemu-mps2-an386", "qemu-mps2-an385", "qemu
 const RUNS: usize = 2;
 /// Slice counts tried, in order, until a layer fits the board's RAM.
 const SLICES: [usize; 5] = [1, 2, 4, 8, 16];
+/// The runtime's optional kernel families the example CNN needs besides
+/// the ones always built (gemm/direct Conv, gemm Dense, MaxPool): its ReLUs
+/// are lookup tables.
+const CNN_KERNELS: [&str; 1] = ["lut"];
+/// The example model run on the [`CNN_KERNELS`] build.
+const CNN_EXAMPLE: &str = "digits_cnn";
 /// The crates whose functions count as the runtime's code.
 const RUNTIME_CRATES: [&str; 2] = ["lowbit_runtime", "lowbit_arch"];
 
@@ -83,6 +92,11 @@ pub struct SizeRow {
     pub board: String,
     /// `.text` bytes of the runtime's functions (every kernel).
     pub runtime_text: u64,
+    /// `.text` bytes of the runtime's functions in the conv + dense + pool
+    /// build ([`CNN_KERNELS`]).
+    pub cnn_runtime_text: u64,
+    /// Instructions of the example CNN's inference on that build.
+    pub cnn_instructions: u64,
     /// `.text` of the whole layer firmware.
     pub firmware_text: u64,
 }
@@ -101,14 +115,18 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
     let runner = Runner { plugin: Some(&plugin), timeout: seconds(args.timeout) };
     let mut outcomes = Outcomes::new(false);
     let (mut rows, mut sizes) = (Vec::new(), Vec::new());
+    let cnn = cnn_example(root)?;
     for board in &selected {
         outcomes.step(format!("layers on {}", board.name), || {
+            let (cnn_runtime_text, cnn_instructions) = cnn_build(root, board, &cnn, &runner)?;
             let elf = build_firmware_with(root, board, &Mode::Loaded, &["layer-bench"])?;
             let file = Elf::read(&elf.0)?;
             let offer = Offer::from_firmware(board, &file)?;
             sizes.push(SizeRow {
                 board: board.name.clone(),
                 runtime_text: file.text_of(&RUNTIME_CRATES),
+                cnn_runtime_text,
+                cnn_instructions,
                 firmware_text: file.sections().text,
             });
             let work = root.join("target/lowbit-bench/layers").join(&board.name);
@@ -135,7 +153,9 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
     markdown += "\nInstructions: TCG plugin around `Model::execute` of a one-op program (firmware feature \
                  `layer-bench`), equal over two inferences, outputs bit-exact with the host runtime. Cells: \
                  instructions per MAC (`*`: the layer ran in channel slices to fit the board's RAM, counts \
-                 summed). Runtime .text: functions of lowbit_runtime and lowbit_arch in that firmware.\n";
+                 summed). Runtime .text: functions of lowbit_runtime and lowbit_arch in that firmware (every \
+                 kernel), and in a loaded-mode firmware with only the kernels of a conv + dense + pool model \
+                 (optional families: lut), which runs the example CNN bit-exactly.\n";
     println!("\n{markdown}");
     let md = write_results(root, "layers", "lowbit bench --layers", &markdown, &rows)?;
     eprintln!("results: {}", md.display());
@@ -147,6 +167,26 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
         eprintln!("results: {}", md.display());
     }
     outcomes.finish()
+}
+
+/// The example CNN, prepared on the host.
+fn cnn_example(root: &Path) -> Result<catalog::Prepared> {
+    let entries = catalog::discover(&[root.join("examples")], Some(CNN_EXAMPLE))?;
+    let entry = entries.first().with_context(|| format!("no example {CNN_EXAMPLE}"))?;
+    catalog::prepare_entry(entry)
+}
+
+/// Builds the conv + dense + pool firmware for `board`, runs the example
+/// CNN on it (bit-exact, equal counts) and returns the runtime's `.text`
+/// and the CNN's instructions.
+fn cnn_build(root: &Path, board: &Board, cnn: &catalog::Prepared, runner: &Runner<'_>) -> Result<(u64, u64)> {
+    let elf = build_firmware_kernels(root, board, &Mode::Loaded, &CNN_KERNELS)?;
+    let file = Elf::read(&elf.0)?;
+    let offer = Offer::from_firmware(board, &file)?;
+    let work = root.join("target/lowbit-bench/cnn-build").join(&board.name);
+    let instructions = model_count(board, &elf, offer, cnn, runner, &work)
+        .with_context(|| format!("{CNN_EXAMPLE} on the conv + dense + pool build"))?;
+    Ok((file.text_of(&RUNTIME_CRATES), instructions))
 }
 
 /// Runs one variant on `board`, in as few slices as fit its RAM.
@@ -295,9 +335,26 @@ fn layer_table(rows: &[LayerRow], board: &str) -> String {
 
 /// The runtime size table.
 fn size_table(sizes: &[SizeRow]) -> String {
-    let cells: Vec<Vec<String>> =
-        sizes.iter().map(|s| vec![s.board.clone(), s.runtime_text.to_string(), s.firmware_text.to_string()]).collect();
-    format!("## Runtime code size\n\n{}", table(&["board", "runtime .text", "firmware .text"], &cells))
+    let cells: Vec<Vec<String>> = sizes
+        .iter()
+        .map(|s| {
+            vec![
+                s.board.clone(),
+                s.runtime_text.to_string(),
+                s.cnn_runtime_text.to_string(),
+                s.cnn_instructions.to_string(),
+                s.firmware_text.to_string(),
+            ]
+        })
+        .collect();
+    let headers = [
+        "board",
+        "runtime .text (all kernels)",
+        "runtime .text (conv+dense+pool)",
+        "CNN instructions",
+        "firmware .text",
+    ];
+    format!("## Runtime code size\n\n{}", table(&headers, &cells))
 }
 
 /// The whole-model table: a row per model, a column per board.

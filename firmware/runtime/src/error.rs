@@ -5,7 +5,7 @@ use core::fmt;
 /// Why a `.lbm` blob was rejected or a [`Model::run`](crate::Model::run) call
 /// refused.
 ///
-/// The variants fall into three groups, by what the caller can do:
+/// The variants fall into four groups, by what the caller can do:
 ///
 /// - **Not an intact `.lbm` file** ([`BadMagic`](Error::BadMagic),
 ///   [`UnsupportedVersion`](Error::UnsupportedVersion),
@@ -17,6 +17,9 @@ use core::fmt;
 ///   [`InvalidTensor`](Error::InvalidTensor), [`InvalidOp`](Error::InvalidOp)):
 ///   the checksum matches, so the writer produced a bad file. Report it; the
 ///   index names the offending record.
+/// - **Not in this build** ([`OpNotBuiltIn`](Error::OpNotBuiltIn)): the
+///   firmware was built without a kernel family the model uses; rebuild it
+///   with that `lowbit-runtime` feature.
 /// - **Wrong call** ([`ArenaTooSmall`](Error::ArenaTooSmall),
 ///   [`BadInputLen`](Error::BadInputLen),
 ///   [`BadOutputLen`](Error::BadOutputLen),
@@ -61,6 +64,13 @@ pub enum Error {
     },
     /// Op record `index` is malformed or inconsistent with its tensors.
     InvalidOp {
+        /// Index of the op record (execution order).
+        index: u16,
+    },
+    /// Op record `index` is valid but needs a kernel this build of the
+    /// runtime leaves out (a cargo feature of `lowbit-runtime`, such as
+    /// `avg-pool` or `reference`, is off).
+    OpNotBuiltIn {
         /// Index of the op record (execution order).
         index: u16,
     },
@@ -116,6 +126,9 @@ impl fmt::Display for Error {
             Error::InvalidHeader => f.write_str(".lbm header is inconsistent"),
             Error::InvalidTensor { index } => write!(f, ".lbm tensor record {index} is invalid"),
             Error::InvalidOp { index } => write!(f, ".lbm op record {index} is invalid"),
+            Error::OpNotBuiltIn { index } => {
+                write!(f, ".lbm op {index} needs a kernel this runtime was built without")
+            }
             Error::ArenaTooSmall { needed, got } => {
                 write!(f, "arena too small: the model needs {needed} bytes, got {got}")
             }

@@ -62,6 +62,7 @@ impl<'a> Model<'a> {
     ///
     /// Never panics, whatever `bytes` holds. For the fastest weight access,
     /// place the blob at a 16-byte aligned address.
+    #[inline(never)]
     pub fn from_bytes(bytes: &'a [u8]) -> Result<Model<'a>, Error> {
         let (header, layout) = Header::parse(bytes)?;
         let section = |range| bytes.get(range).ok_or(Error::OutOfBounds);
@@ -159,6 +160,7 @@ impl<'a> Model<'a> {
     /// range (or other than -1 and +1 for a bipolar input) are rejected,
     /// because the integers computed from them could not be guaranteed to
     /// match the host's.
+    #[inline(never)]
     pub fn run(&self, arena: &mut [u8], input: &[u8], output: &mut [u8]) -> Result<(), Error> {
         self.check_output_len(output.len())?;
         self.write_input(arena, input)?;
@@ -167,6 +169,7 @@ impl<'a> Model<'a> {
     }
 
     /// [`Model::run`] for signed input and output given as `i8`.
+    #[inline(never)]
     pub fn run_i8(&self, arena: &mut [u8], input: &[i8], output: &mut [i8]) -> Result<(), Error> {
         self.check_output_len(output.len())?;
         self.write_input_with(arena, input, |v| v as u8)?;
@@ -185,6 +188,7 @@ impl<'a> Model<'a> {
 
     /// The first step of [`Model::run`]: checks `input` (length, declared
     /// range) and copies it into the input tensor's bytes of `arena`.
+    #[inline(never)]
     pub fn write_input(&self, arena: &mut [u8], input: &[u8]) -> Result<(), Error> {
         self.write_input_with(arena, input, |b| b)
     }
@@ -193,6 +197,7 @@ impl<'a> Model<'a> {
     /// that holds the input (see [`Model::write_input`]). Only the op
     /// records and the arena are read, so a caller that fills the input
     /// bytes itself can time the ops alone.
+    #[inline(never)]
     pub fn execute(&self, arena: &mut [u8]) -> Result<(), Error> {
         let arena = self.arena(arena)?;
         // Executed in place inside the `Result`: moving the `Step` out
@@ -205,6 +210,7 @@ impl<'a> Model<'a> {
 
     /// The last step of [`Model::run`]: copies the output tensor out of
     /// `arena` after [`Model::execute`].
+    #[inline(never)]
     pub fn read_output(&self, arena: &[u8], output: &mut [u8]) -> Result<(), Error> {
         self.read_output_with(arena, output, |b| b)
     }

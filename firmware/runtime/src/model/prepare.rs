@@ -31,6 +31,23 @@ enum Call<'a> {
     Lut(&'a [u8]),
 }
 
+impl Call<'_> {
+    /// Whether this build has the kernel (the optional families are cargo
+    /// features, all on by default; gemm, direct and max pooling are always
+    /// in).
+    fn built_in(&self) -> bool {
+        match self {
+            Call::Conv(_) | Call::Dense(_) => cfg!(feature = "reference"),
+            Call::ConvTranspose(_) => cfg!(feature = "conv-transpose"),
+            Call::BinaryDense(..) => cfg!(feature = "binary"),
+            Call::AvgPool(_) => cfg!(feature = "avg-pool"),
+            Call::Add(_) => cfg!(feature = "add"),
+            Call::Lut(_) => cfg!(feature = "lut"),
+            Call::GemmConv(_) | Call::DirectConv(_) | Call::GemmDense(_) | Call::MaxPool(_) => true,
+        }
+    }
+}
+
 /// One op ready to execute: its kernel and the arena spans it reads and
 /// writes (neither the output span nor the scratch span overlaps any other
 /// span).
@@ -140,6 +157,7 @@ impl<'a> Step<'a> {
                 Call::Lut(cx.blob(*table, 256)?)
             }
         };
+        check(call.built_in(), Error::OpNotBuiltIn { index })?;
         let output = y.span();
         check(!inputs.iter().any(|i| overlaps(i, &output)), err)?;
         let at = record.scratch.unwrap_or(0) as usize;
@@ -167,18 +185,21 @@ impl<'a> Step<'a> {
         } = Parts::split(arena, &self.output, &self.scratch).ok_or(err)?;
         let read = |span: &Range<usize>| shared.read(span).ok_or(err);
         let x = read(&self.inputs[0])?;
+        // Kernels left out of the build (see `Call::built_in`) are never
+        // reached, so the linker drops them.
         let result = match &self.call {
-            Call::Conv(a) => kernels::conv(a, x, y),
+            Call::Conv(a) if cfg!(feature = "reference") => kernels::conv(a, x, y),
             Call::GemmConv(a) => gemm::conv(a, x, y, scratch),
             Call::DirectConv(a) => direct::conv(a, x, y, scratch),
-            Call::ConvTranspose(a) => kernels::conv_transpose(a, x, y),
-            Call::Dense(a) => kernels::dense(a, x, y),
+            Call::ConvTranspose(a) if cfg!(feature = "conv-transpose") => kernels::conv_transpose(a, x, y),
+            Call::Dense(a) if cfg!(feature = "reference") => kernels::dense(a, x, y),
             Call::GemmDense(a) => gemm::dense(a, x, y, scratch),
-            Call::BinaryDense(a, levels) => binary::dense(a, *levels, x, y, scratch),
+            Call::BinaryDense(a, levels) if cfg!(feature = "binary") => binary::dense(a, *levels, x, y, scratch),
             Call::MaxPool(a) => kernels::max_pool(a, x, y),
-            Call::AvgPool(a) => kernels::avg_pool(a, x, y),
-            Call::Add(a) => kernels::add(a, x, read(&self.inputs[1])?, y),
-            Call::Lut(table) => kernels::lut(table, x, y),
+            Call::AvgPool(a) if cfg!(feature = "avg-pool") => kernels::avg_pool(a, x, y),
+            Call::Add(a) if cfg!(feature = "add") => kernels::add(a, x, read(&self.inputs[1])?, y),
+            Call::Lut(table) if cfg!(feature = "lut") => kernels::lut(table, x, y),
+            _ => return Err(Error::OpNotBuiltIn { index }),
         };
         result.map_err(|Fault| err)
     }
