@@ -199,6 +199,30 @@ pub fn dot_4x1_s8(w: &[u8], stride: usize, p: &[[u32; 2]]) -> Option<[i32; 4]> {
     }
 }
 
+/// 8-bit weights: `4·sums.len()` rows starting `stride` bytes apart in `w`
+/// (`stride` ≥ `4·p.len()`), each `p.len()` words, with one patch; the sums
+/// of rows `4g..4g + 4` go to `sums[g]` (`false`, computing nothing, if the
+/// rows do not fit in `w`).
+#[inline]
+pub fn dot_rows_4x1_s8(w: &[u8], stride: usize, p: &[[u32; 2]], sums: &mut [[i32; 4]]) -> bool {
+    let rows = 4 * sums.len();
+    if sums.is_empty() || stride < 4 * p.len() || !rows_fit(w, stride, rows, p.len()) {
+        return false;
+    }
+    #[cfg(lowbit_dsp)]
+    {
+        crate::dsp_dot::dot_rows_4x1_s8(w, stride, p, sums);
+    }
+    #[cfg(not(lowbit_dsp))]
+    {
+        for (g, s) in sums.iter_mut().enumerate() {
+            let rows = w.get(4 * g * stride..).unwrap_or_default();
+            *s = patch_by_rows::<1, 4, 2>(rows, stride, p);
+        }
+    }
+    true
+}
+
 /// 8-bit weights: two rows with one patch.
 #[inline]
 pub fn dot_2x1_s8(w: &[u8], stride: usize, p: &[[u32; 2]]) -> Option<[i32; 2]> {

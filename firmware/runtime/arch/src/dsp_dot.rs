@@ -309,6 +309,83 @@ pub(crate) fn dot_4x1_s8(w: &[u8], stride: usize, p: &[[u32; 2]]) -> [i32; 4] {
     [a0, a1, a2, a3]
 }
 
+/// See [`crate::dot::dot_rows_4x1_s8`].
+#[inline(never)]
+pub(crate) fn dot_rows_4x1_s8(w: &[u8], stride: usize, p: &[[u32; 2]], sums: &mut [[i32; 4]]) {
+    let n = p.len();
+    if n == 0 {
+        sums.fill([0; 4]);
+        return;
+    }
+    // SAFETY: see the module docs; group `g`'s rows start at
+    // `w + (4g + r)·stride` and hold `n` words each inside `w` (checked by
+    // the wrapper), so after a group `{pw}` moves on by `4·stride - 4n`.
+    // The patch start, `n`, the groups left, that step and the output
+    // pointer live in five stack slots (`STRD` to the `[i32; 4]` entries is
+    // word aligned); `{s3}` holds `3·stride`, `r7` the second patch word.
+    unsafe {
+        asm!(
+            "push {{r7}}",
+            "sub sp, sp, #20",
+            "str {pp}, [sp]",
+            "str {n}, [sp, #4]",
+            "str {g}, [sp, #8]",
+            "str {step}, [sp, #12]",
+            "str {out}, [sp, #16]",
+            "add {s3}, {s}, {s}, lsl #1",
+            "3:",
+            "ldr {pp}, [sp]",
+            "ldr {n}, [sp, #4]",
+            "movs {a0}, #0",
+            "movs {a1}, #0",
+            "movs {a2}, #0",
+            "movs {a3}, #0",
+            "2:",
+            "ldrd {x}, r7, [{pp}], #8",
+            "ldr {w}, [{pw}, {s}]",
+            row!("a1", "{w}", "{x}", "r7"),
+            "ldr {w}, [{pw}, {s}, lsl #1]",
+            row!("a2", "{w}", "{x}", "r7"),
+            "ldr {w}, [{pw}, {s3}]",
+            row!("a3", "{w}", "{x}", "r7"),
+            "ldr {w}, [{pw}], #4",
+            row!("a0", "{w}", "{x}", "r7"),
+            "subs {n}, {n}, #1",
+            "bne 2b",
+            "ldr {x}, [sp, #16]",
+            "strd {a0}, {a1}, [{x}], #8",
+            "strd {a2}, {a3}, [{x}], #8",
+            "str {x}, [sp, #16]",
+            "ldr {x}, [sp, #12]",
+            "add {pw}, {pw}, {x}",
+            "ldr {n}, [sp, #8]",
+            "subs {n}, {n}, #1",
+            "str {n}, [sp, #8]",
+            "bne 3b",
+            "add sp, sp, #20",
+            "pop {{r7}}",
+            pw = inout(reg) w.as_ptr() => _,
+            s = inout(reg) stride => _,
+            pp = inout(reg) p.as_ptr() => _,
+            n = inout(reg) n => _,
+            g = in(reg) sums.len(),
+            step = in(reg) 4 * stride - 4 * n,
+            out = in(reg) sums.as_mut_ptr(),
+            // Written only after `g`, `step` and `out` are stored: they may
+            // share those registers (not the inouts', which the loop reads).
+            s3 = lateout(reg) _,
+            a0 = lateout(reg) _,
+            a1 = lateout(reg) _,
+            a2 = lateout(reg) _,
+            a3 = lateout(reg) _,
+            w = lateout(reg) _,
+            e = lateout(reg) _,
+            o = lateout(reg) _,
+            x = lateout(reg) _,
+        );
+    }
+}
+
 /// See [`crate::dot::dot_2x1_s8`].
 #[inline(never)]
 pub(crate) fn dot_2x1_s8(w: &[u8], stride: usize, p: &[[u32; 2]]) -> [i32; 2] {

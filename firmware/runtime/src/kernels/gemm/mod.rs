@@ -25,6 +25,7 @@ mod scalar;
 
 use super::{ConvArgs, DenseArgs, Fault, Geometry, Output};
 use crate::WeightFormat;
+use lanes::Lanes;
 use layout::Layout;
 
 /// Output channels of a Dense whose sums are collected before they are
@@ -213,10 +214,23 @@ pub(crate) fn dense_with(
     let layout = Layout::of(rows.format, rows.taps, dsp);
     let patch = lowbit_arch::words_mut(scratch);
     layout.widen(x, a.x, patch)?;
+    // 8-bit rows of whole words: four rows at a time, all quads of a group
+    // in one call.
+    let quads = layout.lanes() == Some(Lanes::S8) && a.inputs.is_multiple_of(4);
     for (group, out) in y.chunks_mut(ROWS).enumerate() {
         let first = group * ROWS;
-        let mut sums = [0i32; ROWS];
+        let mut quad_sums = [[0i32; 4]; ROWS / 4];
         let mut done = 0;
+        if quads && out.len() >= 4 {
+            let full = out.len() / 4;
+            let words = patch.get(..a.inputs / 2).ok_or(Fault)?.as_chunks::<2>().0;
+            let w = a.weights.bytes.get(first * a.inputs..).ok_or(Fault)?;
+            if !lowbit_arch::dot_rows_4x1_s8(w, a.inputs, words, quad_sums.get_mut(..full).ok_or(Fault)?) {
+                return Err(Fault);
+            }
+            done = 4 * full;
+        }
+        let sums = quad_sums.as_flattened_mut();
         while done < out.len() {
             let (oc, left) = (first + done, out.len() - done);
             let (count, block) = match layout.lanes() {
@@ -230,12 +244,12 @@ pub(crate) fn dense_with(
                     (left.min(4), scalar::channels(rows, quad, patch)?)
                 }
             };
-            sums.get_mut(done..done + count)
-                .ok_or(Fault)?
-                .copy_from_slice(block.get(..count).ok_or(Fault)?);
+            for (d, s) in sums.get_mut(done..done + count).ok_or(Fault)?.iter_mut().zip(block) {
+                *d = s;
+            }
             done += count;
         }
-        a.out.store_outputs(out, &sums, a.bias, first)?;
+        a.out.store_outputs(out, sums, a.bias, first)?;
     }
     Ok(())
 }
