@@ -102,7 +102,12 @@ fn lower_then_run_the_program_from_the_command_line() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report = String::from_utf8_lossy(&out.stdout);
-    assert!(report.contains("Dense") && report.contains("arena 128 B (live-set lower bound 128 B)"), "{report}");
+    assert!(report.contains("Dense"), "{report}");
+    // The arena line states the plan and its lower bound; they must agree.
+    let arena = report.lines().find(|l| l.starts_with("arena ")).expect("an arena line");
+    let numbers: Vec<&str> = arena.split_whitespace().filter(|w| w.chars().all(|c| c.is_ascii_digit())).collect();
+    assert_eq!(numbers.len(), 2, "{arena}");
+    assert_eq!(numbers[0], numbers[1], "arena above its live-set bound: {arena}");
     let ints = dir.join("ints.npy");
     let out = Command::new(env!("CARGO_BIN_EXE_lowbit"))
         .arg("run")
