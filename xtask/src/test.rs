@@ -7,7 +7,10 @@
 //!    test build), and the `lowbit-image` tests;
 //! 3. `cargo build -p lowbit-runtime` for thumbv6m, thumbv7em and riscv32imac;
 //! 4. `hil` on every QEMU board (every model that fits, the failure paths),
-//!    and build-only on the probe boards.
+//!    and build-only on the probe boards;
+//! 5. a smoke run of `bench --layers` on the Cortex-M4F board: a few layers
+//!    whose asm loops (Dense rows, depthwise windows, XNOR popcounts) must
+//!    stay bit-exact, and the conv + dense + pool build.
 
 use std::{ffi::OsString, path::Path};
 
@@ -15,9 +18,9 @@ use anyhow::Result;
 
 use crate::{
     board::Target,
-    cli::{HilArgs, SetupStep, TestArgs},
+    cli::{BenchArgs, HilArgs, SetupStep, TestArgs},
     command::CargoCommand,
-    hil,
+    hil, layer_bench,
     pyenv::PythonEnv,
     report::Outcomes,
     setup,
@@ -25,6 +28,10 @@ use crate::{
 
 /// The cross builds that prove the runtime stays `no_std`.
 const RUNTIME_TARGETS: [Target; 3] = [Target::Thumbv6m, Target::Thumbv7emHf, Target::Riscv32imac];
+
+/// The board and layers of the layer-bench smoke run.
+const LAYER_SMOKE_BOARD: &str = "qemu-mps2-an386";
+const LAYER_SMOKE: [&str; 3] = ["dense64x64", "dw3x3", "xnor256x64"];
 
 /// Runs the test task.
 pub fn run(root: &Path, args: &TestArgs) -> Result<()> {
@@ -62,5 +69,16 @@ pub fn run(root: &Path, args: &TestArgs) -> Result<()> {
     };
     outcomes.step("hil: every QEMU board", || hil::run(root, &hil_args("qemu", false)))?;
     outcomes.step("hil: probe boards, build only", || hil::run(root, &hil_args("probe", true)))?;
+    outcomes.step(format!("bench --layers smoke on {LAYER_SMOKE_BOARD}"), || {
+        let args = BenchArgs {
+            board: Some(LAYER_SMOKE_BOARD.into()),
+            models: Vec::new(),
+            layers: true,
+            only: LAYER_SMOKE.iter().map(|l| l.to_string()).collect(),
+            no_models: true,
+            timeout: 120,
+        };
+        layer_bench::run(root, &args)
+    })?;
     outcomes.finish()
 }

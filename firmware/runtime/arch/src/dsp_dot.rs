@@ -88,30 +88,32 @@ macro_rules! loop_1x4 {
 
 /// Runs one of the 1×4 loops over every row of a block: `rows` rows of
 /// `words` words back to back, each with the same patches, the four sums
-/// of each row stored to `sums` in order. The row counter and the patches'
-/// start live on the stack, the word count in `r7` (saved first); the
-/// stack is restored before the block ends.
+/// of each row stored to `sums` in order. The end of `sums` and the
+/// patches' start live on the stack, the word count in `r7` (saved first);
+/// the stack is restored before the block ends. The word counter is zero
+/// after every row, so `UMULL` of it with itself clears two accumulators.
 macro_rules! rows_1x4 {
     ($w:expr, $words:expr, $p:expr, $sums:expr, $($body:expr),+) => {{
         let rows = $sums.len();
         if $words > 0 && rows > 0 {
+            let end = $sums.as_mut_ptr_range().end;
             // SAFETY: see the module docs; the wrapper checked that `rows`
             // rows of `words` words lie in `$w`, `$p` holds `words` chunks
             // and `$sums` has `rows` entries (`STRD` to the `i32` array is
-            // word aligned).
+            // word aligned); the loop stops when the output pointer reaches
+            // `end`.
             unsafe {
                 asm!(
                     "push {{r7}}",
                     "mov r7, {words}",
-                    "push {{{rows}}}",
+                    "push {{{end}}}",
                     "push {{{pp}}}",
+                    "movs {n}, #0",
                     "3:",
+                    "umull {a0}, {a1}, {n}, {n}",
+                    "umull {a2}, {a3}, {n}, {n}",
                     "ldr {pp}, [sp]",
                     "mov {n}, r7",
-                    "movs {a0}, #0",
-                    "movs {a1}, #0",
-                    "movs {a2}, #0",
-                    "movs {a3}, #0",
                     "2:",
                     "ldr {w}, [{pw}], #4",
                     $($body,)+
@@ -119,18 +121,17 @@ macro_rules! rows_1x4 {
                     "bne 2b",
                     "strd {a0}, {a1}, [{out}], #8",
                     "strd {a2}, {a3}, [{out}], #8",
-                    "ldr {n}, [sp, #4]",
-                    "subs {n}, {n}, #1",
-                    "str {n}, [sp, #4]",
+                    "ldr {x}, [sp, #4]",
+                    "cmp {out}, {x}",
                     "bne 3b",
                     "add sp, sp, #8",
                     "pop {{r7}}",
                     pw = inout(reg) $w.as_ptr() => _,
                     pp = inout(reg) $p.as_ptr() => _,
                     words = in(reg) $words,
-                    rows = in(reg) rows,
+                    end = in(reg) end,
                     out = inout(reg) $sums.as_mut_ptr() => _,
-                    // Written only after `words` and `rows` are read: they
+                    // Written only after `words` and `end` are read: they
                     // may share those registers.
                     n = lateout(reg) _,
                     a0 = lateout(reg) _,
