@@ -186,3 +186,57 @@ fn verify_reports_the_histogram_and_fails_outside_the_tolerance() {
     assert!(err.contains("differ by more than 0 step(s)"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `Quantize(int8) → BipolarQuant → Gemm(bipolar weights) → Quantize`, as a
+/// QONNX binary network: the dense layer uses the XNOR/popcount kernel and
+/// agrees with the executor.
+#[test]
+fn binary_dense_uses_the_xnor_kernel() {
+    use lowbit::ir::GemmAttrs;
+    let mut g = Graph {
+        name: "binary".into(),
+        values: vec![],
+        nodes: vec![],
+        inputs: vec![],
+        outputs: vec![],
+        source: Source { format: Format::Qonnx, opsets: vec![(String::new(), 13)], producer: String::new() },
+    };
+    let x = value(&mut g, "x", DType::F32, None, None);
+    g.values[x.0].declared_shape = Some(vec![Dim::Symbolic("batch".into()), Dim::Fixed(256)]);
+    g.inputs.push(x);
+    let xq = value(&mut g, "xq", DType::I8, Some(QuantParams::per_tensor(0.05, 0, 8, true, false)), None);
+    node(&mut g, Op::Quantize(QuantizeAttrs::ONNX), vec![x], xq);
+    let xd = value(&mut g, "xd", DType::F32, None, None);
+    node(&mut g, Op::Dequantize, vec![xq], xd);
+    let bipolar = QuantParams { bipolar: true, ..QuantParams::per_tensor(1.0, 0, 1, true, false) };
+    let bq = value(&mut g, "bq", DType::I8, Some(bipolar.clone()), None);
+    node(&mut g, Op::Quantize(QuantizeAttrs::ONNX), vec![xd], bq);
+    let bd = value(&mut g, "bd", DType::F32, None, None);
+    node(&mut g, Op::Dequantize, vec![bq], bd);
+    let wv: Vec<i64> = (0..64 * 256).map(|i| if (i * 7 + i / 5) % 3 == 0 { -1 } else { 1 }).collect();
+    let w = value(&mut g, "w", DType::I8, Some(bipolar), Some(Tensor::int(DType::I8, vec![64, 256], wv)));
+    let wd = value(&mut g, "wd", DType::F32, None, None);
+    node(&mut g, Op::Dequantize, vec![w], wd);
+    let gemm = value(&mut g, "gemm", DType::F32, None, None);
+    let attrs = GemmAttrs { alpha: 1.0, beta: 1.0, trans_a: false, trans_b: true };
+    node(&mut g, Op::Gemm(attrs), vec![bd, wd], gemm);
+    let yq = value(&mut g, "yq", DType::I8, Some(QuantParams::per_tensor(0.5, 0, 8, true, false)), None);
+    node(&mut g, Op::Quantize(QuantizeAttrs::ONNX), vec![gemm], yq);
+    let y = value(&mut g, "y", DType::F32, None, None);
+    node(&mut g, Op::Dequantize, vec![yq], y);
+    g.outputs.push(y);
+
+    let lowered = lowbit::lower::lower(&g).unwrap();
+    let dense = lowered.report.ops.iter().find(|o| o.kind == lowbit_runtime::OpKind::Dense).unwrap();
+    assert_eq!(dense.kernel, lowbit_runtime::Kernel::Binary, "{}", lowered.report);
+    let input: Vec<f32> = (0..3 * 256).map(|i| ((i * 53 % 97) as f32 - 48.0) / 10.0).collect();
+    let input = Tensor::f32(vec![3, 256], input);
+    let reference = lowbit::exec::run(&g, std::slice::from_ref(&input)).unwrap().remove(0);
+    let program = lowbit::lower::run_lbm(&lowered.bytes, &input).unwrap();
+    // ±1 products sum exactly in float too: the program must match exactly.
+    let h = lowbit::verify::histogram(
+        program.ints.as_int().unwrap(),
+        &lowbit::verify::reference_ints(&reference, &program),
+    );
+    assert_eq!(h.exact, h.total(), "{h:?}");
+}

@@ -243,6 +243,10 @@ impl<'g> Lowerer<'g> {
             return Err(err(node, "the model input is quantized twice; lowbit programs take one quantized input"));
         }
         self.has_input = true;
+        if q.bipolar {
+            // The host quantizes program inputs with QuantizeLinear, not the sign.
+            return Err(err(node, "a bipolar model input does not lower; quantize the input to 8 bits first"));
+        }
         let shape = self.sample_shape(node, input)?;
         let r = self.b.input(&shape, tensor_quant(node, q)?);
         Ok(IntTensor { t: self.build(node, r)?, q: q.clone() })
@@ -296,10 +300,16 @@ impl<'g> Lowerer<'g> {
                     return Ok(IntTensor { t: input.t, q: q.clone() });
                 }
                 let post = real.post.clone();
-                self.table(node, &input, q, |x| {
+                let t = self.table(node, &input, q, |x| {
                     let y = post.iter().fold(x, |v, p| p.apply(v));
                     attrs.apply(y, q.scale[0], q.zero_point[0], q.range(), q.bipolar)
-                })?
+                })?;
+                if q.bipolar {
+                    // ±1 table outputs let bipolar-weight Dense layers use XNOR + popcount.
+                    let r = self.b.declare_bipolar(t);
+                    self.build(node, r)?;
+                }
+                t
             }
             Base::Acc(acc) => self.emit_acc(node, *acc, out_tq, lo, hi)?,
             Base::Avg { input, pool, count_include_pad, window } => {
