@@ -153,49 +153,49 @@ impl TensorRecord {
     /// Decodes and checks one record (everything that needs no other record).
     pub(crate) fn decode(bytes: &[u8]) -> Result<TensorRecord, ()> {
         let b: &[u8; TENSOR_RECORD_LEN] = bytes.try_into().map_err(|_| ())?;
+        let [rank, _, signed, flags] = [b[0], b[1], b[2], b[3]];
+        let record = TensorRecord::read(b);
+        let dims = record.shape.dims;
+        let rank = usize::from(rank);
+        let unused_zero = dims.get(rank..).is_some_and(|unused| unused.iter().all(|&d| d == 0));
+        let quant = record.quant;
+        let ok = signed <= 1
+            && (flags == 0 || flags == FLAG_BIPOLAR)
+            && u16::from_le_bytes([b[6], b[7]]) == 0
+            && unused_zero
+            && Shape::new(record.shape.dims()) == Some(record.shape)
+            && quant.is_valid()
+            && (!record.bipolar || quant.can_be_bipolar());
+        if ok { Ok(record) } else { Err(()) }
+    }
+
+    /// The fields of a record without any check: only for records that
+    /// [`TensorRecord::decode`] accepted before (`Model::execute` reads the
+    /// records `Model::from_bytes` validated). Never panics; an unchecked
+    /// rank above [`MAX_RANK`] reads as [`MAX_RANK`].
+    #[inline]
+    pub(crate) fn read(b: &[u8; TENSOR_RECORD_LEN]) -> TensorRecord {
         let u16_at = |i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
         let u32_at = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-        let [rank, bits, signed, flags] = [b[0], b[1], b[2], b[3]];
-        let signed = match signed {
-            0 => false,
-            1 => true,
-            _ => return Err(()),
-        };
-        let bipolar = match flags {
-            0 => false,
-            FLAG_BIPOLAR => true,
-            _ => return Err(()),
-        };
         let view_of = match u16_at(4) {
             NOT_A_VIEW => None,
             id => Some(id),
         };
-        if u16_at(6) != 0 {
-            return Err(());
-        }
-        let dims = [u32_at(20), u32_at(24), u32_at(28)];
-        let rank = usize::from(rank);
-        let used = dims.get(..rank).ok_or(())?;
-        if dims.get(rank..).is_none_or(|unused| unused.iter().any(|&d| d != 0)) {
-            return Err(());
-        }
-        let shape = Shape::new(used).ok_or(())?;
-        let quant = TensorQuant {
-            scale: f32::from_bits(u32_at(12)),
-            zero_point: u32_at(16) as i32,
-            bits,
-            signed,
-        };
-        if !quant.is_valid() || (bipolar && !quant.can_be_bipolar()) {
-            return Err(());
-        }
-        Ok(TensorRecord {
-            shape,
-            quant,
+        TensorRecord {
+            shape: Shape {
+                rank: b[0].min(MAX_RANK as u8),
+                dims: [u32_at(20), u32_at(24), u32_at(28)],
+            },
+            quant: TensorQuant {
+                scale: f32::from_bits(u32_at(12)),
+                zero_point: u32_at(16) as i32,
+                bits: b[1],
+                signed: b[2] == 1,
+            },
             view_of,
             offset: u32_at(8),
-            bipolar,
-        })
+            bipolar: b[3] == FLAG_BIPOLAR,
+        }
     }
 
     /// Appends the record's bytes (the inverse of [`TensorRecord::decode`]).

@@ -134,6 +134,16 @@ impl<'a> Model<'a> {
         tensor_at(self.tensors, self.header.arena_size, id)
     }
 
+    /// Tensor record `id` read without checks, for [`Model::execute`]:
+    /// [`Model::from_bytes`] validated every record of these bytes (which
+    /// cannot have changed since, they are borrowed immutably).
+    #[inline]
+    fn validated_tensor(&self, id: u16) -> Result<TensorRecord, Error> {
+        let start = usize::from(id) * TENSOR_RECORD_LEN;
+        let bytes = self.tensors.get(start..).and_then(|b| b.first_chunk());
+        bytes.map(TensorRecord::read).ok_or(Error::InvalidTensor { index: id })
+    }
+
     /// Calls `f(index, record)` for every op record in execution order.
     fn for_each_op(&self, mut f: impl FnMut(u16, &OpRecord) -> Result<(), Error>) -> Result<(), Error> {
         let mut pos = 0;
@@ -200,12 +210,9 @@ impl<'a> Model<'a> {
     #[inline(never)]
     pub fn execute(&self, arena: &mut [u8]) -> Result<(), Error> {
         let arena = self.arena(arena)?;
-        // Executed in place inside the `Result`: moving the `Step` out
-        // would copy it.
-        self.for_each_op(|index, record| match &Step::prepare(self, index, record) {
-            Ok(step) => step.execute(index, arena),
-            Err(e) => Err(*e),
-        })
+        // `from_bytes` checked every op, so only the arguments are built
+        // again.
+        self.for_each_op(|index, record| Step::run(self, index, record, arena))
     }
 
     /// The last step of [`Model::run`]: copies the output tensor out of

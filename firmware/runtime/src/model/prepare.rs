@@ -1,10 +1,14 @@
 //! Turning one op record into checked kernel arguments.
 //!
-//! [`Step::prepare`] runs for every op both during validation and before
-//! each execution, so a kernel only ever sees arguments whose shapes, data
-//! references and arena spans were checked against each other just before,
-//! and only the kernel family the record names if it applies to the op.
-//! All checks are O(1) per op.
+//! [`Step::prepare`] runs for every op during validation with every check
+//! (`CHECK`), so a model only loads if each kernel's arguments have shapes,
+//! data references and arena spans consistent with each other, and only the
+//! kernel family the record names if it applies to the op. All checks are
+//! O(1) per op. Before each execution it runs again without the checks, on
+//! the same (immutably borrowed) bytes, and only builds the arguments; the
+//! kernels still check their shapes against their slices and index with
+//! bounds checks, so they could not panic or reach outside their slices
+//! even on arguments that were never validated.
 
 use super::Model;
 use crate::format::{Affine, BLOB_ALIGN, Kernel, OpBody, OpRecord, Requant, TensorRecord, Window};
@@ -63,20 +67,34 @@ fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
     a.start < b.end && b.start < a.end
 }
 
-/// Shorthand for a failed check.
-fn check(ok: bool, err: Error) -> Result<(), Error> {
-    if ok { Ok(()) } else { Err(err) }
+/// Shorthand for a check that only validation (`CHECK`) makes.
+#[inline(always)]
+fn check<const CHECK: bool>(ok: bool, err: Error) -> Result<(), Error> {
+    if CHECK && !ok { Err(err) } else { Ok(()) }
 }
 
 impl<'a> Step<'a> {
-    /// Checks `record` (op number `index`) against its tensors and the data
-    /// section and builds the kernel arguments.
-    pub(super) fn prepare(model: &Model<'a>, index: u16, record: &OpRecord) -> Result<Step<'a>, Error> {
+    /// Builds the kernel arguments of `record` (op number `index`) and, if
+    /// `CHECK`, checks them against its tensors and the data section (see
+    /// the module docs).
+    pub(super) fn prepare<const CHECK: bool>(
+        model: &Model<'a>,
+        index: u16,
+        record: &OpRecord,
+    ) -> Result<Step<'a>, Error> {
         let err = Error::InvalidOp { index };
-        let x = model.tensor(record.input)?;
-        let y = model.tensor(record.output)?;
+        let tensor = |id| {
+            if CHECK {
+                model.tensor(id)
+            } else {
+                model.validated_tensor(id)
+            }
+        };
+        let check = check::<CHECK>;
+        let x = tensor(record.input)?;
+        let y = tensor(record.output)?;
         let mut inputs = [x.span(), x.span()];
-        let cx = Checker { model, err, x, y };
+        let cx = Checker::<CHECK> { model, err, x, y };
         // The scratch bytes the kernel needs.
         let mut needed = 0;
         let call = match (&record.body, record.kernel) {
@@ -140,7 +158,7 @@ impl<'a> Step<'a> {
                 })
             }
             (OpBody::Add { input_b, lo, hi }, _) => {
-                let b = model.tensor(*input_b)?;
+                let b = tensor(*input_b)?;
                 check(x.shape == y.shape && b.shape == y.shape, err)?;
                 cx.clamp(*lo, *hi)?;
                 inputs[1] = b.span();
@@ -173,6 +191,54 @@ impl<'a> Step<'a> {
             output,
             scratch,
         })
+    }
+
+    /// Runs op `index` of a model that [`Model::from_bytes`] validated on
+    /// the arena: builds the kernel arguments without the checks and calls
+    /// the kernel (Dense layers directly, every other op through
+    /// [`Step::prepare`] and [`Step::execute`]).
+    #[inline(never)]
+    pub(super) fn run(model: &Model<'a>, index: u16, record: &OpRecord, arena: &mut [u8]) -> Result<(), Error> {
+        match (&record.body, record.kernel) {
+            (OpBody::Dense { affine }, Kernel::Gemm) => Self::run_dense(model, index, record, affine, arena),
+            _ => Self::run_step(model, index, record, arena),
+        }
+    }
+
+    /// [`Step::run`] of a Gemm Dense: its arguments built in place.
+    #[inline(never)]
+    fn run_dense(
+        model: &Model<'a>,
+        index: u16,
+        record: &OpRecord,
+        affine: &Affine,
+        arena: &mut [u8],
+    ) -> Result<(), Error> {
+        let err = Error::InvalidOp { index };
+        let x = model.validated_tensor(record.input)?;
+        let y = model.validated_tensor(record.output)?;
+        let cx = Checker::<false> { model, err, x, y };
+        let args = cx.dense(affine)?;
+        let at = record.scratch.unwrap_or(0) as usize;
+        let scratch = at..at.saturating_add(gemm::dense_scratch_len(args.inputs));
+        let Parts {
+            output: y,
+            scratch,
+            shared,
+        } = Parts::split(arena, &cx.y.span(), &scratch).ok_or(err)?;
+        let x = shared.read(&cx.x.span()).ok_or(err)?;
+        gemm::dense(&args, x, y, scratch).map_err(|Fault| err)
+    }
+
+    /// [`Step::run`] of every other op.
+    #[inline(never)]
+    fn run_step(model: &Model<'a>, index: u16, record: &OpRecord, arena: &mut [u8]) -> Result<(), Error> {
+        // Executed in place inside the `Result`: moving the `Step` out
+        // would copy it.
+        match &Step::prepare::<false>(model, index, record) {
+            Ok(step) => step.execute(index, arena),
+            Err(e) => Err(*e),
+        }
     }
 
     /// Runs the kernel on the arena.
@@ -254,19 +320,19 @@ impl<'a> Parts<'a> {
     }
 }
 
-/// The context of the checks of one op.
-struct Checker<'m, 'a> {
+/// The context of the checks of one op (made only if `CHECK`).
+struct Checker<'m, 'a, const CHECK: bool> {
     model: &'m Model<'a>,
     err: Error,
     x: TensorRecord,
     y: TensorRecord,
 }
 
-impl<'a> Checker<'_, 'a> {
+impl<'a, const CHECK: bool> Checker<'_, 'a, CHECK> {
     /// `len` bytes at `offset` in the data section (offset 4-aligned).
     fn blob(&self, offset: u32, len: usize) -> Result<&'a [u8], Error> {
         let start = offset as usize;
-        check(start.is_multiple_of(BLOB_ALIGN), self.err)?;
+        check::<CHECK>(start.is_multiple_of(BLOB_ALIGN), self.err)?;
         self.model
             .data
             .get(start..start.checked_add(len).ok_or(self.err)?)
@@ -276,14 +342,14 @@ impl<'a> Checker<'_, 'a> {
     /// Checks that `[lo, hi]` is a non-empty part of the output's range.
     fn clamp(&self, lo: i32, hi: i32) -> Result<(), Error> {
         let (min, max) = self.y.quant.range();
-        check(min <= lo && lo <= hi && hi <= max, self.err)
+        check::<CHECK>(min <= lo && lo <= hi && hi <= max, self.err)
     }
 
     /// The requantization stage, with `channels` possible multipliers.
     fn output(&self, r: &Requant, channels: usize) -> Result<Output<'a>, Error> {
         self.clamp(r.lo, r.hi)?;
         let count = r.count as usize;
-        check(count == 1 || count == channels, self.err)?;
+        check::<CHECK>(count == 1 || count == channels, self.err)?;
         let multipliers = self.blob(r.multipliers, count.checked_mul(4).ok_or(self.err)?)?;
         Ok(Output {
             multipliers,
@@ -295,8 +361,10 @@ impl<'a> Checker<'_, 'a> {
 
     /// Weights (`count` of them) and `channels` biases.
     fn weights(&self, affine: &Affine, count: u64, channels: usize) -> Result<(Weights<'a>, &'a [u8]), Error> {
-        let len = affine.format.packed_len(count).ok_or(self.err)?;
-        check(affine.weights.len as usize == len, self.err)?;
+        let len = affine.weights.len as usize;
+        if CHECK {
+            check::<CHECK>(affine.format.packed_len(count) == Some(len), self.err)?;
+        }
         let bytes = self.blob(affine.weights.offset, len)?;
         let bias = self.blob(affine.bias, channels.checked_mul(4).ok_or(self.err)?)?;
         Ok((
@@ -310,7 +378,7 @@ impl<'a> Checker<'_, 'a> {
 
     /// `[C, H, W]` of input and output, which must have the same rank 2 or 3.
     fn spatial(&self) -> Result<([usize; 3], [usize; 3]), Error> {
-        check(self.x.shape.rank() == self.y.shape.rank(), self.err)?;
+        check::<CHECK>(self.x.shape.rank() == self.y.shape.rank(), self.err)?;
         Ok((self.x.shape.chw().ok_or(self.err)?, self.y.shape.chw().ok_or(self.err)?))
     }
 
@@ -320,19 +388,21 @@ impl<'a> Checker<'_, 'a> {
         let [oc, oh, ow] = output;
         let geometry = Geometry::from(window);
         let groups = groups as usize;
-        check(groups > 0 && c % groups == 0 && oc % groups == 0, self.err)?;
-        let expected = if transpose {
-            // ONNX requires output padding below the stride or the dilation.
-            let small = (0..2).all(|a| geometry.output_padding[a] < geometry.stride[a].max(geometry.dilation[a]));
-            check(small, self.err)?;
-            geometry.conv_transpose_output([h, w])
-        } else {
-            check(geometry.output_padding == [0, 0], self.err)?;
-            geometry.conv_output([h, w])
-        };
-        check(expected == Some([oh, ow]), self.err)?;
+        if CHECK {
+            check::<CHECK>(groups > 0 && c % groups == 0 && oc % groups == 0, self.err)?;
+            let expected = if transpose {
+                // ONNX requires output padding below the stride or the dilation.
+                let small = (0..2).all(|a| geometry.output_padding[a] < geometry.stride[a].max(geometry.dilation[a]));
+                check::<CHECK>(small, self.err)?;
+                geometry.conv_transpose_output([h, w])
+            } else {
+                check::<CHECK>(geometry.output_padding == [0, 0], self.err)?;
+                geometry.conv_output([h, w])
+            };
+            check::<CHECK>(expected == Some([oh, ow]), self.err)?;
+        }
         let [kh, kw] = geometry.kernel.map(|k| k as u64);
-        let count = oc as u64 * (c / groups) as u64 * kh * kw;
+        let count = (oc as u64 * kh * kw).saturating_mul((c / groups.max(1)) as u64);
         let (weights, bias) = self.weights(affine, count, oc)?;
         let out = self.output(&affine.requant, oc)?;
         let (x, x_zero) = (Values::new(self.x.quant.signed), self.x.quant.zero_point);
@@ -351,7 +421,7 @@ impl<'a> Checker<'_, 'a> {
 
     /// Dense over the flattened input.
     fn dense(&self, affine: &Affine) -> Result<DenseArgs<'a>, Error> {
-        check(self.y.shape.rank() == 1, self.err)?;
+        check::<CHECK>(self.y.shape.rank() == 1, self.err)?;
         let (inputs, outputs) = (self.x.shape.elements(), self.y.shape.elements());
         let (weights, bias) = self.weights(affine, inputs as u64 * outputs as u64, outputs)?;
         let out = self.output(&affine.requant, outputs)?;
@@ -369,11 +439,13 @@ impl<'a> Checker<'_, 'a> {
     fn pool(&self, window: &Window) -> Result<MaxPoolArgs, Error> {
         let (input, output) = self.spatial()?;
         let geometry = Geometry::from(window);
-        let ok = output[0] == input[0]
-            && geometry.output_padding == [0, 0]
-            && geometry.pads_smaller_than_kernel()
-            && geometry.conv_output([input[1], input[2]]) == Some([output[1], output[2]]);
-        check(ok, self.err)?;
+        if CHECK {
+            let ok = output[0] == input[0]
+                && geometry.output_padding == [0, 0]
+                && geometry.pads_smaller_than_kernel()
+                && geometry.conv_output([input[1], input[2]]) == Some([output[1], output[2]]);
+            check::<CHECK>(ok, self.err)?;
+        }
         Ok(MaxPoolArgs {
             input,
             output,
