@@ -205,7 +205,8 @@ impl<'a> Step<'a> {
         }
     }
 
-    /// [`Step::run`] of a Gemm Dense: its arguments built in place.
+    /// [`Step::run`] of a Gemm Dense: its arguments built in place from the
+    /// fields [`Checker::dense`] checked.
     #[inline(never)]
     fn run_dense(
         model: &Model<'a>,
@@ -217,17 +218,37 @@ impl<'a> Step<'a> {
         let err = Error::InvalidOp { index };
         let x = model.validated_tensor(record.input)?;
         let y = model.validated_tensor(record.output)?;
-        let cx = Checker::<false> { model, err, x, y };
-        let args = cx.dense(affine)?;
+        let data = |offset: u32, len: Option<usize>| {
+            let len = len.ok_or(err)?;
+            model.data.get(offset as usize..).and_then(|d| d.get(..len)).ok_or(err)
+        };
+        let (inputs, outputs) = (x.shape.elements(), y.shape.elements());
+        let r = &affine.requant;
+        let args = DenseArgs {
+            inputs,
+            outputs,
+            weights: Weights {
+                bytes: data(affine.weights.offset, Some(affine.weights.len as usize))?,
+                format: affine.format,
+            },
+            bias: data(affine.bias, outputs.checked_mul(4))?,
+            x: Values::new(x.quant.signed),
+            out: Output {
+                multipliers: data(r.multipliers, (r.count as usize).checked_mul(4))?,
+                zero_point: y.quant.zero_point,
+                lo: r.lo,
+                hi: r.hi,
+            },
+        };
         let at = record.scratch.unwrap_or(0) as usize;
-        let scratch = at..at.saturating_add(gemm::dense_scratch_len(args.inputs));
+        let scratch = at..at.saturating_add(gemm::dense_scratch_len(inputs));
         let Parts {
-            output: y,
+            output: out,
             scratch,
             shared,
-        } = Parts::split(arena, &cx.y.span(), &scratch).ok_or(err)?;
-        let x = shared.read(&cx.x.span()).ok_or(err)?;
-        gemm::dense(&args, x, y, scratch).map_err(|Fault| err)
+        } = Parts::split(arena, &y.span(), &scratch).ok_or(err)?;
+        let x = shared.read(&x.span()).ok_or(err)?;
+        gemm::dense(&args, x, out, scratch).map_err(|Fault| err)
     }
 
     /// [`Step::run`] of every other op.
