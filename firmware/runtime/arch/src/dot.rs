@@ -286,3 +286,41 @@ pub fn dot_2x1_s2(w: &[u8], stride: usize, p: &[[u32; 8]]) -> Option<[i32; 2]> {
         Some(patch_by_rows::<4, 2, 8>(w, stride, p))
     }
 }
+
+/// Widens bytes into the 8-bit lane order: word `i` of `x` (bytes
+/// `b0 b1 b2 b3`) becomes the pair `[(b0, b2), (b1, b3)]` of `patch`
+/// (`SXTB16` and `SXTB16 ROR #8` if `signed`, else the `UXTB16` forms), for
+/// the first `min(x.len(), patch.len())` words.
+#[inline]
+pub fn widen_bytes(x: &[[u8; 4]], signed: bool, patch: &mut [[u32; 2]]) {
+    let n = x.len().min(patch.len());
+    #[cfg(lowbit_dsp)]
+    {
+        // Pairs of words in the loop, an odd last word on its own.
+        let pairs = n / 2 * 2;
+        let (head, tail) = (x.split_at(pairs), patch.split_at_mut(pairs));
+        if signed {
+            crate::dsp_dot::widen_pairs_s8(head.0, tail.0);
+        } else {
+            crate::dsp_dot::widen_pairs_u8(head.0, tail.0);
+        }
+        widen_words(head.1.get(..n - pairs).unwrap_or_default(), signed, tail.1);
+    }
+    #[cfg(not(lowbit_dsp))]
+    {
+        widen_words(x.get(..n).unwrap_or_default(), signed, patch);
+    }
+}
+
+/// [`widen_bytes`] one word at a time.
+#[inline(always)]
+fn widen_words(x: &[[u8; 4]], signed: bool, patch: &mut [[u32; 2]]) {
+    for (d, b) in patch.iter_mut().zip(x) {
+        let w = u32::from_le_bytes(*b);
+        *d = if signed {
+            [crate::sxtb16(w), crate::sxtb16_ror8(w)]
+        } else {
+            [crate::uxtb16(w), crate::uxtb16_ror8(w)]
+        };
+    }
+}

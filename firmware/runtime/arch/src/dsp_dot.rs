@@ -623,3 +623,51 @@ pub(crate) fn dot_2x1_s2(w: &[u8], stride: usize, p: &[[u32; 8]]) -> [i32; 2] {
     }
     [a0, a1]
 }
+
+/// The loop of [`crate::dot::widen_bytes`] over pairs of words with the
+/// extension `$ext` (`sxtb16` or `uxtb16`).
+macro_rules! widen_pairs {
+    ($x:expr, $p:expr, $ext:literal) => {{
+        let n = $x.len().min($p.len()) / 2;
+        if n > 0 {
+            // SAFETY: see the module docs; `2n` words of `$x` (read with
+            // `LDR`, any alignment) and `2n` pairs of `$p` (`u32`s, so the
+            // `STRD`s are word aligned) exist.
+            unsafe {
+                asm!(
+                    "2:",
+                    "ldr {a}, [{px}], #4",
+                    "ldr {b}, [{px}], #4",
+                    concat!($ext, " {e}, {a}"),
+                    concat!($ext, " {o}, {a}, ror #8"),
+                    "strd {e}, {o}, [{pp}], #8",
+                    concat!($ext, " {e}, {b}"),
+                    concat!($ext, " {o}, {b}, ror #8"),
+                    "strd {e}, {o}, [{pp}], #8",
+                    "subs {n}, {n}, #1",
+                    "bne 2b",
+                    px = inout(reg) $x.as_ptr() => _,
+                    pp = inout(reg) $p.as_mut_ptr() => _,
+                    n = inout(reg) n => _,
+                    a = out(reg) _,
+                    b = out(reg) _,
+                    e = out(reg) _,
+                    o = out(reg) _,
+                    options(nostack),
+                );
+            }
+        }
+    }};
+}
+
+/// See [`crate::dot::widen_bytes`] (signed; pairs of words only).
+#[inline(never)]
+pub(crate) fn widen_pairs_s8(x: &[[u8; 4]], p: &mut [[u32; 2]]) {
+    widen_pairs!(x, p, "sxtb16")
+}
+
+/// See [`crate::dot::widen_bytes`] (unsigned; pairs of words only).
+#[inline(never)]
+pub(crate) fn widen_pairs_u8(x: &[[u8; 4]], p: &mut [[u32; 2]]) {
+    widen_pairs!(x, p, "uxtb16")
+}

@@ -31,6 +31,20 @@ fn extensions_pick_bytes_0_and_2_or_1_and_3() {
 }
 
 #[test]
+fn widening_puts_bytes_0_2_then_1_3_into_lanes_for_as_many_words_as_fit() {
+    let x = [[0xff, 0x01, 0x7f, 0x80], [2, 0xfe, 3, 0x81], [9, 9, 9, 9]];
+    let mut patch = [[0u32; 2]; 3];
+    widen_bytes(&x, true, &mut patch);
+    assert_eq!(patch[0], [lanes(-1, 127), lanes(1, -128)]);
+    assert_eq!(patch[1], [lanes(2, 3), lanes(-2, -127)]);
+    assert_eq!(patch[2], [lanes(9, 9), lanes(9, 9)]);
+    widen_bytes(&x[..2], false, &mut patch);
+    assert_eq!(patch[0], [lanes(255, 127), lanes(1, 128)]);
+    assert_eq!(patch[1], [lanes(2, 3), lanes(254, 129)]);
+    assert_eq!(patch[2], [lanes(9, 9), lanes(9, 9)], "only two words were given");
+}
+
+#[test]
 fn saturations_clamp_to_eight_bits() {
     for (x, s, u) in [
         (0, 0, 0),

@@ -134,9 +134,12 @@ impl Layout {
                 let whole = x.len() / l.per_word() * l.per_word();
                 let (full, partial) = patch.split_at_mut_checked(whole / 2).ok_or(Fault)?;
                 l.widen(x, values.signed(), full);
+                let rest = x.get(whole..).unwrap_or_default();
+                if rest.is_empty() {
+                    return Ok(());
+                }
                 // The partial last chunk, padded with zero bytes (value 0).
                 let mut last = [0u8; 16];
-                let rest = x.get(whole..).unwrap_or_default();
                 last.get_mut(..rest.len()).ok_or(Fault)?.copy_from_slice(rest);
                 l.widen(last.get(..l.per_word()).ok_or(Fault)?, values.signed(), partial);
             }
@@ -190,24 +193,20 @@ impl Lanes {
     /// operations (`SXTB16`/`UXTB16` and `PKHBT`/`PKHTB`).
     fn widen(self, x: &[u8], signed: bool, patch: &mut [u32]) {
         if signed {
-            self.widen_with(x, patch, |w| (sxtb16(w), sxtb16_ror8(w)));
+            self.widen_with(x, signed, patch, |w| (sxtb16(w), sxtb16_ror8(w)));
         } else {
-            self.widen_with(x, patch, |w| (uxtb16(w), uxtb16_ror8(w)));
+            self.widen_with(x, signed, patch, |w| (uxtb16(w), uxtb16_ror8(w)));
         }
     }
 
-    /// [`Lanes::widen`] with the byte extension `lanes`.
+    /// [`Lanes::widen`] with the byte extension `lanes` (8-bit lanes through
+    /// [`lowbit_arch::widen_bytes`], which extends as `signed` says).
     #[inline(always)]
-    fn widen_with(self, x: &[u8], patch: &mut [u32], lanes: impl Fn(u32) -> (u32, u32)) {
+    fn widen_with(self, x: &[u8], signed: bool, patch: &mut [u32], lanes: impl Fn(u32) -> (u32, u32)) {
         let lanes = |bytes: &[u8; 4]| lanes(u32::from_le_bytes(*bytes));
         let (words, _) = x.as_chunks::<4>();
         match self {
-            Lanes::S8 => {
-                for (d, b) in patch.as_chunks_mut::<2>().0.iter_mut().zip(words) {
-                    let (e, o) = lanes(b);
-                    *d = [e, o];
-                }
-            }
+            Lanes::S8 => lowbit_arch::widen_bytes(words, signed, patch.as_chunks_mut().0),
             Lanes::S4 => {
                 let (pairs, _) = words.as_chunks::<2>();
                 for (d, [a, b]) in patch.as_chunks_mut::<4>().0.iter_mut().zip(pairs) {
