@@ -324,3 +324,105 @@ fn widen_words(x: &[[u8; 4]], signed: bool, patch: &mut [[u32; 2]]) {
         };
     }
 }
+
+/// [`widen_bytes`], returning the sum of the widened values (the bytes as
+/// `i8` if `signed`, else as `u8`).
+#[inline]
+pub fn widen_sum_bytes(x: &[[u8; 4]], signed: bool, patch: &mut [[u32; 2]]) -> i32 {
+    let n = x.len().min(patch.len());
+    #[cfg(lowbit_dsp)]
+    {
+        let pairs = n / 2 * 2;
+        let (head, tail) = (x.split_at(pairs), patch.split_at_mut(pairs));
+        let sum = if signed {
+            crate::dsp_dot::widen_sum_pairs_s8(head.0, tail.0)
+        } else {
+            crate::dsp_dot::widen_sum_pairs_u8(head.0, tail.0)
+        };
+        let rest = head.1.get(..n - pairs).unwrap_or_default();
+        widen_words(rest, signed, tail.1);
+        sum.wrapping_add(byte_sum(rest, signed))
+    }
+    #[cfg(not(lowbit_dsp))]
+    {
+        let x = x.get(..n).unwrap_or_default();
+        widen_words(x, signed, patch);
+        byte_sum(x, signed)
+    }
+}
+
+/// The sum of the bytes of `x`, as `i8` if `signed`, else as `u8`.
+fn byte_sum(x: &[[u8; 4]], signed: bool) -> i32 {
+    let value = |b: u8| if signed { i32::from(b as i8) } else { i32::from(b) };
+    x.as_flattened().iter().map(|&b| value(b)).sum()
+}
+
+/// The four lane words of a nibble weight word `w` (unsigned 4-bit fields
+/// `n0..n7`, `n0` lowest): `(n0, n4) (n1, n5) (n2, n6) (n3, n7)`, each
+/// `(w >> 4j) & 0x000F_000F`.
+#[inline(always)]
+fn nibble_lanes(w: u32) -> [u32; 4] {
+    core::array::from_fn(|j| (w >> (4 * j)) & 0x000f_000f)
+}
+
+/// Unsigned 4-bit weights against one patch: `sums.len()` rows of `words`
+/// words, stored in groups of four rows (the last group holds the
+/// remaining one to three rows) whose words are interleaved: word `k` of
+/// each row of a group, then word `k + 1`, so a group of `R` rows takes
+/// `4·R·words` bytes, group after group from the start of `w`. Word `k` of
+/// a row multiplies chunk `k` of `p` lane word by lane word, in the order of
+/// the fields' lanes (`(n0, n4)` with `p[k][0]`, `(n1, n5)` with `p[k][1]`,
+/// ...). `false` if the rows or the patch are too short.
+#[inline]
+pub fn dot_rows_u4(w: &[u8], words: usize, p: &[[u32; 4]], sums: &mut [i32]) -> bool {
+    let fits = sums
+        .len()
+        .checked_mul(words)
+        .and_then(|n| n.checked_mul(4))
+        .is_some_and(|n| n <= w.len());
+    if !fits || p.len() < words {
+        return false;
+    }
+    let p = p.get(..words).unwrap_or_default();
+    let (groups, rest) = sums.as_chunks_mut::<4>();
+    let (head, tail) = w.split_at(groups.len() * 16 * words);
+    #[cfg(lowbit_dsp)]
+    {
+        if words == 0 {
+            groups.fill([0; 4]);
+            rest.fill(0);
+            return true;
+        }
+        if !groups.is_empty() {
+            crate::dsp_dot::dot_rows_4x1_u4(head, p, groups);
+        }
+        match rest {
+            [a] => *a = crate::dsp_dot::dot_1x1_u4(tail, p),
+            [a, b] => [*a, *b] = crate::dsp_dot::dot_2x1_u4(tail, p),
+            [a, b, c] => [*a, *b, *c] = crate::dsp_dot::dot_3x1_u4(tail, p),
+            _ => {}
+        }
+    }
+    #[cfg(not(lowbit_dsp))]
+    {
+        for (g, sums) in groups.iter_mut().enumerate() {
+            nibble_group(head.get(g * 16 * words..).unwrap_or_default(), p, sums);
+        }
+        nibble_group(tail, p, rest);
+    }
+    true
+}
+
+/// Portable: one interleaved group of `sums.len()` rows of nibble words.
+#[cfg(not(lowbit_dsp))]
+fn nibble_group(w: &[u8], p: &[[u32; 4]], sums: &mut [i32]) {
+    sums.fill(0);
+    let rows = sums.len().max(1);
+    for (chunk, words) in p.iter().zip(w.as_chunks::<4>().0.chunks(rows)) {
+        for (s, word) in sums.iter_mut().zip(words) {
+            for (lanes, &x) in nibble_lanes(u32::from_le_bytes(*word)).into_iter().zip(chunk) {
+                *s = smlad(lanes, x, *s);
+            }
+        }
+    }
+}

@@ -671,3 +671,226 @@ pub(crate) fn widen_pairs_s8(x: &[[u8; 4]], p: &mut [[u32; 2]]) {
 pub(crate) fn widen_pairs_u8(x: &[[u8; 4]], p: &mut [[u32; 2]]) {
     widen_pairs!(x, p, "uxtb16")
 }
+
+/// [`widen_pairs!`] that also sums the bytes with `USADA8` (of the bytes
+/// flipped by `$flip`, `0` or `0x80808080`): the sum of the bytes as `u8`,
+/// or as `i8` plus 128 each.
+macro_rules! widen_sum_pairs {
+    ($x:expr, $p:expr, $ext:literal, $flip:expr) => {{
+        let n = $x.len().min($p.len()) / 2;
+        let mut sum = 0u32;
+        if n > 0 {
+            // SAFETY: as in `widen_pairs!`.
+            unsafe {
+                asm!(
+                    "2:",
+                    "ldr {a}, [{px}], #4",
+                    "ldr {b}, [{px}], #4",
+                    concat!($ext, " {e}, {a}"),
+                    concat!($ext, " {o}, {a}, ror #8"),
+                    "strd {e}, {o}, [{pp}], #8",
+                    concat!($ext, " {e}, {b}"),
+                    concat!($ext, " {o}, {b}, ror #8"),
+                    "strd {e}, {o}, [{pp}], #8",
+                    "eor {a}, {a}, {flip}",
+                    "eor {b}, {b}, {flip}",
+                    "usada8 {s}, {a}, {zero}, {s}",
+                    "usada8 {s}, {b}, {zero}, {s}",
+                    "subs {n}, {n}, #1",
+                    "bne 2b",
+                    px = inout(reg) $x.as_ptr() => _,
+                    pp = inout(reg) $p.as_mut_ptr() => _,
+                    n = inout(reg) n => _,
+                    s = inout(reg) sum,
+                    flip = in(reg) $flip,
+                    zero = in(reg) 0u32,
+                    a = out(reg) _,
+                    b = out(reg) _,
+                    e = out(reg) _,
+                    o = out(reg) _,
+                    options(nostack),
+                );
+            }
+        }
+        (sum, n)
+    }};
+}
+
+/// See [`crate::dot::widen_sum_bytes`] (signed; pairs of words only).
+#[inline(never)]
+pub(crate) fn widen_sum_pairs_s8(x: &[[u8; 4]], p: &mut [[u32; 2]]) -> i32 {
+    let (sum, pairs) = widen_sum_pairs!(x, p, "sxtb16", 0x8080_8080u32);
+    // Each of the `8·pairs` bytes was counted 128 too high.
+    (sum as i32).wrapping_sub((pairs as i32).wrapping_mul(8 * 128))
+}
+
+/// See [`crate::dot::widen_sum_bytes`] (unsigned; pairs of words only).
+#[inline(never)]
+pub(crate) fn widen_sum_pairs_u8(x: &[[u8; 4]], p: &mut [[u32; 2]]) -> i32 {
+    widen_sum_pairs!(x, p, "uxtb16", 0u32).0 as i32
+}
+
+/// One row's nibble word (next at `{pw}`) against the chunk in `{x0}`,
+/// `{x1}`, `{x2}`, `r7`, into accumulator `$a` (`{m}` holds `0x000F000F`).
+macro_rules! row_u4 {
+    ($a:expr) => {
+        concat!(
+            "ldr {w}, [{pw}], #4\n",
+            "and {e}, {w}, {m}\n",
+            "smlad {",
+            $a,
+            "}, {e}, {x0}, {",
+            $a,
+            "}\n",
+            "and {e}, {m}, {w}, lsr #4\n",
+            "smlad {",
+            $a,
+            "}, {e}, {x1}, {",
+            $a,
+            "}\n",
+            "and {e}, {m}, {w}, lsr #8\n",
+            "smlad {",
+            $a,
+            "}, {e}, {x2}, {",
+            $a,
+            "}\n",
+            "and {e}, {m}, {w}, lsr #12\n",
+            "smlad {",
+            $a,
+            "}, {e}, r7, {",
+            $a,
+            "}\n"
+        )
+    };
+}
+
+/// Loads the next patch chunk into `{x0}`, `{x1}`, `{x2}`, `r7`.
+macro_rules! chunk_u4 {
+    () => {
+        "ldrd {x0}, {x1}, [{pp}], #8\nldrd {x2}, r7, [{pp}], #8"
+    };
+}
+
+/// See [`crate::dot::dot_rows_u4`]: the whole groups of four rows.
+#[inline(never)]
+pub(crate) fn dot_rows_4x1_u4(w: &[u8], p: &[[u32; 4]], sums: &mut [[i32; 4]]) {
+    let n = p.len();
+    if n == 0 || sums.is_empty() {
+        sums.fill([0; 4]);
+        return;
+    }
+    // SAFETY: see the module docs; the wrapper checked that the
+    // `sums.len()` groups of `4n` words lie in `w` and that `p` holds `n`
+    // chunks. The patch start, `n`, the groups left and the output pointer
+    // live in four stack slots (`STRD` to the `[i32; 4]` entries is word
+    // aligned); `r7` holds the chunk's last word.
+    unsafe {
+        asm!(
+            "push {{r7}}",
+            "sub sp, sp, #16",
+            "str {pp}, [sp]",
+            "str {n}, [sp, #4]",
+            "str {g}, [sp, #8]",
+            "str {out}, [sp, #12]",
+            "mov {m}, #0x000f000f",
+            "3:",
+            "ldr {pp}, [sp]",
+            "ldr {n}, [sp, #4]",
+            "movs {a0}, #0",
+            "movs {a1}, #0",
+            "movs {a2}, #0",
+            "movs {a3}, #0",
+            "2:",
+            chunk_u4!(),
+            row_u4!("a0"),
+            row_u4!("a1"),
+            row_u4!("a2"),
+            row_u4!("a3"),
+            "subs {n}, {n}, #1",
+            "bne 2b",
+            "ldr {x0}, [sp, #12]",
+            "strd {a0}, {a1}, [{x0}], #8",
+            "strd {a2}, {a3}, [{x0}], #8",
+            "str {x0}, [sp, #12]",
+            "ldr {n}, [sp, #8]",
+            "subs {n}, {n}, #1",
+            "str {n}, [sp, #8]",
+            "bne 3b",
+            "add sp, sp, #16",
+            "pop {{r7}}",
+            pw = inout(reg) w.as_ptr() => _,
+            pp = inout(reg) p.as_ptr() => _,
+            n = inout(reg) n => _,
+            g = in(reg) sums.len(),
+            out = in(reg) sums.as_mut_ptr(),
+            // Written only after `g` and `out` are stored: they may share
+            // those registers (not the inouts', which the loop reads).
+            m = lateout(reg) _,
+            x0 = lateout(reg) _,
+            x1 = lateout(reg) _,
+            x2 = lateout(reg) _,
+            w = lateout(reg) _,
+            e = lateout(reg) _,
+            a0 = lateout(reg) _,
+            a1 = lateout(reg) _,
+            a2 = lateout(reg) _,
+            a3 = lateout(reg) _,
+        );
+    }
+}
+
+/// A last group of `R` nibble rows (one asm loop per `R`).
+macro_rules! group_u4 {
+    ($w:expr, $p:expr, [$($a:ident),+]) => {{
+        let n = $p.len();
+        $(let mut $a = 0i32;)+
+        if n > 0 {
+            // SAFETY: see the module docs; the wrapper checked that the
+            // group's `R·n` words lie in `$w` and that `$p` holds `n`
+            // chunks; `r7` holds the chunk's last word.
+            unsafe {
+                asm!(
+                    "push {{r7}}",
+                    "mov {m}, #0x000f000f",
+                    "2:",
+                    chunk_u4!(),
+                    $(row_u4!(stringify!($a)),)+
+                    "subs {n}, {n}, #1",
+                    "bne 2b",
+                    "pop {{r7}}",
+                    pw = inout(reg) $w.as_ptr() => _,
+                    pp = inout(reg) $p.as_ptr() => _,
+                    n = inout(reg) n => _,
+                    $($a = inout(reg) $a,)+
+                    m = out(reg) _,
+                    x0 = out(reg) _,
+                    x1 = out(reg) _,
+                    x2 = out(reg) _,
+                    w = out(reg) _,
+                    e = out(reg) _,
+                    options(readonly),
+                );
+            }
+        }
+        [$($a),+]
+    }};
+}
+
+/// See [`crate::dot::dot_rows_u4`]: a last group of one row.
+#[inline(never)]
+pub(crate) fn dot_1x1_u4(w: &[u8], p: &[[u32; 4]]) -> i32 {
+    let [a0] = group_u4!(w, p, [a0]);
+    a0
+}
+
+/// See [`crate::dot::dot_rows_u4`]: a last group of two rows.
+#[inline(never)]
+pub(crate) fn dot_2x1_u4(w: &[u8], p: &[[u32; 4]]) -> [i32; 2] {
+    group_u4!(w, p, [a0, a1])
+}
+
+/// See [`crate::dot::dot_rows_u4`]: a last group of three rows.
+#[inline(never)]
+pub(crate) fn dot_3x1_u4(w: &[u8], p: &[[u32; 4]]) -> [i32; 3] {
+    group_u4!(w, p, [a0, a1, a2])
+}

@@ -12,10 +12,10 @@
 use super::TensorId;
 use super::params::{AddParams, AvgPoolParams, ConvParams, ConvTransposeParams, DenseParams, PoolParams, Requant};
 use crate::format::{
-    Affine, Header, OpBody, OpRecord, Requant as RequantRecord, Shape, TENSOR_RECORD_LEN, TensorQuant, TensorRecord,
-    WeightStream, Window, f32_at, i32_at,
+    Affine, Header, Kernel, OpBody, OpRecord, Requant as RequantRecord, Shape, TENSOR_RECORD_LEN, TensorQuant,
+    TensorRecord, WeightStream, Window, f32_at, i32_at,
 };
-use crate::kernels::Values;
+use crate::kernels::{self, Values};
 use crate::{Error, Model};
 
 /// A tensor of a decoded program.
@@ -208,7 +208,12 @@ impl OpDecoder<'_> {
             }
             OpBody::Dense { affine } => {
                 let (n, o) = (x.shape.elements(), y.shape.elements());
-                let weights = self.weights(affine, o * n)?;
+                let weights = if self.record.kernel == Kernel::Nibbles {
+                    let bytes = self.blob(affine)?;
+                    kernels::nibbles::unpack(bytes, n, o).ok_or(self.bad)?
+                } else {
+                    self.weights(affine, o * n)?
+                };
                 let bias = self.unfolded_bias(affine, &weights, n.max(1), x.quant.zero_point, o)?;
                 OpParams::Dense(DenseParams {
                     out_features: o,
@@ -262,13 +267,17 @@ impl OpDecoder<'_> {
         shape.dims().first().map(|&d| d as usize).ok_or(self.bad)
     }
 
+    /// The affine block's weight bytes.
+    fn blob(&self, affine: &Affine) -> Result<&[u8], Error> {
+        let start = affine.weights.offset as usize;
+        self.data
+            .get(start..start + affine.weights.len as usize)
+            .ok_or(self.bad)
+    }
+
     /// `count` weights unpacked from the affine block's bitstream.
     fn weights(&self, affine: &Affine, count: usize) -> Result<Vec<i32>, Error> {
-        let start = affine.weights.offset as usize;
-        let bytes = self
-            .data
-            .get(start..start + affine.weights.len as usize)
-            .ok_or(self.bad)?;
+        let bytes = self.blob(affine)?;
         if affine.format.packed_len(count as u64) != Some(bytes.len()) {
             return Err(self.bad);
         }

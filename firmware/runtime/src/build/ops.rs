@@ -5,8 +5,8 @@ use super::checks::{fold_zero_point, max_deviation, plain_report, transpose_hits
 use super::params::{AddParams, AvgPoolParams, ConvParams, ConvTransposeParams, DenseParams, PoolParams};
 use super::select::{self, Choice, ConvShape};
 use super::{BuildError, ProgramBuilder, TensorId, shape_of};
-use crate::format::{OpBody, OpKind, TensorQuant};
-use crate::kernels::Values;
+use crate::format::{Kernel, OpBody, OpKind, TensorQuant};
+use crate::kernels::{self, Values};
 
 impl ProgramBuilder {
     /// Adds a convolution (ONNX `Conv` with `QLinearConv` requantization).
@@ -133,10 +133,14 @@ impl ProgramBuilder {
         )?;
         let bias = self.bias(kind, &p.bias, o)?;
         self.check_requant(kind, &p.requant, o, "per tensor or per output feature")?;
-        let packed = self.pack(kind, &p.weights, &p.weights, p.weight_format)?;
+        let mut packed = self.pack(kind, &p.weights, &p.weights, p.weight_format)?;
         self.check_accumulators(&x.quant, p.weights.chunks(n), &bias)?;
         let folded = fold_zero_point(&bias, p.weights.chunks(n), x.quant.zero_point);
         let choice = select::dense(self.policy, &x, n, &p.weights, p.weight_format);
+        if choice.kernel == Kernel::Nibbles {
+            // The same weights (checked above) in the kernel's layout.
+            packed.bytes = kernels::nibbles::pack(&p.weights, n);
+        }
         let affine = self.push_affine(&packed, &folded, &p.requant)?;
         let report = weighted_report(kind, shape, &packed, &p.requant, (o * n) as u64);
         let body = OpBody::Dense { affine };

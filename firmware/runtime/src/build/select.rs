@@ -97,6 +97,13 @@ pub(super) fn dense(
             scratch: kernels::binary::scratch_len(inputs),
         };
     }
+    // Unsigned nibbles: products of at most 15·255 per pair, no scale.
+    if format == WeightFormat::Signed(4) {
+        return Choice {
+            kernel: Kernel::Nibbles,
+            scratch: kernels::nibbles::scratch_len(inputs),
+        };
+    }
     if lanes_fit(&x.quant, weights, inputs, format) {
         return Choice {
             kernel: Kernel::Gemm,

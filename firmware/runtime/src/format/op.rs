@@ -94,6 +94,11 @@ pub enum Kernel {
     /// and an input of two levels (1-bit, or declared bipolar). Needs the
     /// bit-packed input in scratch memory.
     Binary,
+    /// `SMLAD` rows over 4-bit weights stored as unsigned nibbles in lane
+    /// order, rows interleaved in groups of four (see `docs/lbm-format.md`):
+    /// Dense with 4-bit two's complement weights. Needs the widened input
+    /// in scratch memory.
+    Nibbles,
 }
 
 impl Kernel {
@@ -104,6 +109,7 @@ impl Kernel {
             Kernel::Gemm => "gemm",
             Kernel::Direct => "direct",
             Kernel::Binary => "binary",
+            Kernel::Nibbles => "nibbles",
         }
     }
 
@@ -114,14 +120,21 @@ impl Kernel {
             Kernel::Gemm => 1,
             Kernel::Direct => 2,
             Kernel::Binary => 3,
+            Kernel::Nibbles => 4,
         }
     }
 
     /// The kernel with the given `kernel` byte.
     fn from_code(code: u8) -> Option<Kernel> {
-        [Kernel::Reference, Kernel::Gemm, Kernel::Direct, Kernel::Binary]
-            .into_iter()
-            .find(|k| k.code() == code)
+        [
+            Kernel::Reference,
+            Kernel::Gemm,
+            Kernel::Direct,
+            Kernel::Binary,
+            Kernel::Nibbles,
+        ]
+        .into_iter()
+        .find(|k| k.code() == code)
     }
 }
 
@@ -535,7 +548,12 @@ mod tests {
             Err(()),
             "the reference kernel uses none"
         );
-        for (code, kernel) in [(1, Kernel::Gemm), (2, Kernel::Direct), (3, Kernel::Binary)] {
+        for (code, kernel) in [
+            (1, Kernel::Gemm),
+            (2, Kernel::Direct),
+            (3, Kernel::Binary),
+            (4, Kernel::Nibbles),
+        ] {
             let mut other = with_scratch.clone();
             other[1] = code;
             let decoded = OpRecord::decode(&other).map(|(r, _)| (r.kernel, r.scratch));
@@ -544,7 +562,7 @@ mod tests {
             assert_eq!(OpRecord::decode(&other), Err(()), "{kernel} needs scratch memory");
         }
         let mut unknown = bytes.clone();
-        unknown[1] = 4;
+        unknown[1] = 5;
         assert_eq!(OpRecord::decode(&unknown), Err(()));
     }
 }

@@ -4,8 +4,9 @@
 //! without the batch axis); rank-2 tensors `C,L` are one-row images.
 //!
 //! `conv`, `dense` and `conv_transpose` are the portable reference loops
-//! ([`Kernel::Reference`](crate::Kernel::Reference)); [`gemm`], [`direct`]
-//! and [`binary`] are the faster families the builder picks per shape. The
+//! ([`Kernel::Reference`](crate::Kernel::Reference)); [`gemm`], [`nibbles`],
+//! [`direct`] and [`binary`] are the faster families the builder picks per
+//! shape. The
 //! fast families have a DSP body for Armv7E-M (`lowbit_arch::DSP`), used on
 //! Cortex-M4/M7, and a portable one, used everywhere else (the host
 //! included); both compute exactly the reference's integers, and the tests
@@ -32,6 +33,7 @@ pub(crate) mod direct;
 pub(crate) mod gemm;
 mod geometry;
 mod lut;
+pub(crate) mod nibbles;
 mod pool;
 mod requant;
 

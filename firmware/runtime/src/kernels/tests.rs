@@ -4,7 +4,7 @@
 //! runs (`cargo xtask hil`, `bench --layers`) prove the instructions.
 
 use super::binary::{self, Levels};
-use super::{ConvArgs, DenseArgs, Geometry, Output, Values, Weights, conv, dense, direct, gemm};
+use super::{ConvArgs, DenseArgs, Geometry, Output, Values, Weights, conv, dense, direct, gemm, nibbles};
 use crate::format::{WeightFormat, Window, pack};
 use proptest::prelude::*;
 
@@ -44,6 +44,8 @@ fn format() -> impl Strategy<Value = WeightFormat> {
 
 /// The constant data of one weighted op.
 struct Layer {
+    /// The weights before packing (`[out][in]`).
+    values: Vec<i32>,
     weights: Vec<u8>,
     format: WeightFormat,
     bias: Vec<u8>,
@@ -73,6 +75,7 @@ impl Layer {
         };
         Layer {
             weights: pack(&values, format).unwrap(),
+            values,
             format,
             bias,
             multipliers,
@@ -220,6 +223,34 @@ proptest! {
                 prop_assert_eq!(&got, &expected, "binary, dsp {}", dsp);
             }
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn nibble_dense_equals_the_reference(
+        n in prop_oneof![1..=80usize, (1..=8usize).prop_map(|k| 32 * k)], o in 1..=40usize,
+        signed in any::<bool>(), skew in 0..4usize, seed in any::<u64>(),
+    ) {
+        let mut rng = Rng(seed | 1);
+        let layer = Layer::new(&mut rng, WeightFormat::Signed(4), o, n, signed);
+        let x: Vec<u8> = (0..n).map(|_| rng.range(0, 255) as u8).collect();
+        let a = DenseArgs {
+            inputs: n,
+            outputs: o,
+            weights: layer.weights(),
+            bias: &layer.bias,
+            x: layer.x,
+            out: layer.out(),
+        };
+        let expected = output(o, 0, 0, |y, _| dense(&a, &x, y).unwrap());
+        let packed = nibbles::pack(&layer.values, n);
+        prop_assert_eq!(nibbles::unpack(&packed, n, o), Some(layer.values.clone()));
+        let a = DenseArgs { weights: Weights { bytes: &packed, format: WeightFormat::Signed(4) }, ..a };
+        let got = output(o, nibbles::scratch_len(n), skew, |y, s| nibbles::dense(&a, &x, y, s).unwrap());
+        prop_assert_eq!(got, expected);
     }
 }
 

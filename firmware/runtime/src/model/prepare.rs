@@ -15,7 +15,7 @@ use crate::format::{Affine, BLOB_ALIGN, Kernel, OpBody, OpRecord, Requant, Tenso
 use crate::kernels::binary::{self, Levels};
 use crate::kernels::{
     self, AddArgs, AvgPoolArgs, ConvArgs, DenseArgs, Fault, Geometry, MaxPoolArgs, Output, Values, Weights, direct,
-    gemm,
+    gemm, nibbles,
 };
 use crate::{Error, WeightFormat};
 use core::ops::Range;
@@ -28,6 +28,7 @@ enum Call<'a> {
     ConvTranspose(ConvArgs<'a>),
     Dense(DenseArgs<'a>),
     GemmDense(DenseArgs<'a>),
+    NibbleDense(DenseArgs<'a>),
     BinaryDense(DenseArgs<'a>, Levels),
     MaxPool(MaxPoolArgs),
     AvgPool(AvgPoolArgs<'a>),
@@ -47,7 +48,9 @@ impl Call<'_> {
             Call::AvgPool(_) => cfg!(feature = "avg-pool"),
             Call::Add(_) => cfg!(feature = "add"),
             Call::Lut(_) => cfg!(feature = "lut"),
-            Call::GemmConv(_) | Call::DirectConv(_) | Call::GemmDense(_) | Call::MaxPool(_) => true,
+            Call::GemmConv(_) | Call::DirectConv(_) | Call::GemmDense(_) | Call::NibbleDense(_) | Call::MaxPool(_) => {
+                true
+            }
         }
     }
 }
@@ -118,12 +121,16 @@ impl<'a> Step<'a> {
                 Call::ConvTranspose(cx.conv(window, *groups, affine, true)?)
             }
             (OpBody::Dense { affine }, kernel) => {
-                let args = cx.dense(affine)?;
+                let args = cx.dense(affine, kernel)?;
                 match kernel {
                     Kernel::Reference => Call::Dense(args),
                     Kernel::Gemm => {
                         needed = gemm::dense_scratch_len(args.inputs);
                         Call::GemmDense(args)
+                    }
+                    Kernel::Nibbles if args.weights.format == WeightFormat::Signed(4) => {
+                        needed = nibbles::scratch_len(args.inputs);
+                        Call::NibbleDense(args)
                     }
                     Kernel::Binary if args.weights.format == WeightFormat::Bipolar => {
                         let levels = Levels::of(&x.quant, x.bipolar).ok_or(err)?;
@@ -200,13 +207,15 @@ impl<'a> Step<'a> {
     #[inline(never)]
     pub(super) fn run(model: &Model<'a>, index: u16, record: &OpRecord, arena: &mut [u8]) -> Result<(), Error> {
         match (&record.body, record.kernel) {
-            (OpBody::Dense { affine }, Kernel::Gemm) => Self::run_dense(model, index, record, affine, arena),
+            (OpBody::Dense { affine }, Kernel::Gemm | Kernel::Nibbles) => {
+                Self::run_dense(model, index, record, affine, arena)
+            }
             _ => Self::run_step(model, index, record, arena),
         }
     }
 
-    /// [`Step::run`] of a Gemm Dense: its arguments built in place from the
-    /// fields [`Checker::dense`] checked.
+    /// [`Step::run`] of a Gemm or Nibbles Dense: its arguments built in
+    /// place from the fields [`Checker::dense`] checked.
     #[inline(never)]
     fn run_dense(
         model: &Model<'a>,
@@ -240,15 +249,26 @@ impl<'a> Step<'a> {
                 hi: r.hi,
             },
         };
+        let nibbles = record.kernel == Kernel::Nibbles;
+        let needed = if nibbles {
+            nibbles::scratch_len(inputs)
+        } else {
+            gemm::dense_scratch_len(inputs)
+        };
         let at = record.scratch.unwrap_or(0) as usize;
-        let scratch = at..at.saturating_add(gemm::dense_scratch_len(inputs));
+        let scratch = at..at.saturating_add(needed);
         let Parts {
             output: out,
             scratch,
             shared,
         } = Parts::split(arena, &y.span(), &scratch).ok_or(err)?;
         let x = shared.read(&x.span()).ok_or(err)?;
-        gemm::dense(&args, x, out, scratch).map_err(|Fault| err)
+        let result = if nibbles {
+            nibbles::dense(&args, x, out, scratch)
+        } else {
+            gemm::dense(&args, x, out, scratch)
+        };
+        result.map_err(|Fault| err)
     }
 
     /// [`Step::run`] of every other op.
@@ -281,6 +301,7 @@ impl<'a> Step<'a> {
             Call::ConvTranspose(a) if cfg!(feature = "conv-transpose") => kernels::conv_transpose(a, x, y),
             Call::Dense(a) if cfg!(feature = "reference") => kernels::dense(a, x, y),
             Call::GemmDense(a) => gemm::dense(a, x, y, scratch),
+            Call::NibbleDense(a) => nibbles::dense(a, x, y, scratch),
             Call::BinaryDense(a, levels) if cfg!(feature = "binary") => binary::dense(a, *levels, x, y, scratch),
             Call::MaxPool(a) => kernels::max_pool(a, x, y),
             Call::AvgPool(a) if cfg!(feature = "avg-pool") => kernels::avg_pool(a, x, y),
@@ -380,11 +401,19 @@ impl<'a, const CHECK: bool> Checker<'_, 'a, CHECK> {
         })
     }
 
-    /// Weights (`count` of them) and `channels` biases.
-    fn weights(&self, affine: &Affine, count: u64, channels: usize) -> Result<(Weights<'a>, &'a [u8]), Error> {
+    /// Weights (`count` of them, or `packed` bytes if given) and
+    /// `channels` biases.
+    fn weights(
+        &self,
+        affine: &Affine,
+        count: u64,
+        packed: Option<Option<usize>>,
+        channels: usize,
+    ) -> Result<(Weights<'a>, &'a [u8]), Error> {
         let len = affine.weights.len as usize;
         if CHECK {
-            check::<CHECK>(affine.format.packed_len(count) == Some(len), self.err)?;
+            let expected = packed.unwrap_or_else(|| affine.format.packed_len(count));
+            check::<CHECK>(expected == Some(len), self.err)?;
         }
         let bytes = self.blob(affine.weights.offset, len)?;
         let bias = self.blob(affine.bias, channels.checked_mul(4).ok_or(self.err)?)?;
@@ -424,7 +453,7 @@ impl<'a, const CHECK: bool> Checker<'_, 'a, CHECK> {
         }
         let [kh, kw] = geometry.kernel.map(|k| k as u64);
         let count = (oc as u64 * kh * kw).saturating_mul((c / groups.max(1)) as u64);
-        let (weights, bias) = self.weights(affine, count, oc)?;
+        let (weights, bias) = self.weights(affine, count, None, oc)?;
         let out = self.output(&affine.requant, oc)?;
         let (x, x_zero) = (Values::new(self.x.quant.signed), self.x.quant.zero_point);
         Ok(ConvArgs {
@@ -440,11 +469,12 @@ impl<'a, const CHECK: bool> Checker<'_, 'a, CHECK> {
         })
     }
 
-    /// Dense over the flattened input.
-    fn dense(&self, affine: &Affine) -> Result<DenseArgs<'a>, Error> {
+    /// Dense over the flattened input, its weights packed for `kernel`.
+    fn dense(&self, affine: &Affine, kernel: Kernel) -> Result<DenseArgs<'a>, Error> {
         check::<CHECK>(self.y.shape.rank() == 1, self.err)?;
         let (inputs, outputs) = (self.x.shape.elements(), self.y.shape.elements());
-        let (weights, bias) = self.weights(affine, inputs as u64 * outputs as u64, outputs)?;
+        let packed = (kernel == Kernel::Nibbles).then(|| nibbles::packed_len(inputs, outputs));
+        let (weights, bias) = self.weights(affine, inputs as u64 * outputs as u64, packed, outputs)?;
         let out = self.output(&affine.requant, outputs)?;
         Ok(DenseArgs {
             inputs,
