@@ -296,15 +296,15 @@ pub fn widen_bytes(x: &[[u8; 4]], signed: bool, patch: &mut [[u32; 2]]) {
     let n = x.len().min(patch.len());
     #[cfg(lowbit_dsp)]
     {
-        // Pairs of words in the loop, an odd last word on its own.
-        let pairs = n / 2 * 2;
-        let (head, tail) = (x.split_at(pairs), patch.split_at_mut(pairs));
+        // Four words per loop, the last one to three one by one.
+        let quads = n / 4 * 4;
+        let (head, tail) = (x.split_at(quads), patch.split_at_mut(quads));
         if signed {
-            crate::dsp_dot::widen_pairs_s8(head.0, tail.0);
+            crate::dsp_dot::widen_quads_s8(head.0, tail.0);
         } else {
-            crate::dsp_dot::widen_pairs_u8(head.0, tail.0);
+            crate::dsp_dot::widen_quads_u8(head.0, tail.0);
         }
-        widen_words(head.1.get(..n - pairs).unwrap_or_default(), signed, tail.1);
+        widen_words(head.1.get(..n - quads).unwrap_or_default(), signed, tail.1);
     }
     #[cfg(not(lowbit_dsp))]
     {

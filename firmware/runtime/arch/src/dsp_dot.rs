@@ -394,10 +394,26 @@ pub(crate) fn dot_2x1_s8(w: &[u8], stride: usize, p: &[[u32; 2]]) -> [i32; 2] {
     let [mut a0, mut a1] = [0i32; 2];
     if n > 0 {
         // SAFETY: see the module docs; rows 0 and 1 start at `w` and
-        // `w + stride` and hold `n` words each inside `w`.
+        // `w + stride` and hold `n` words each inside `w`. An odd first
+        // word runs alone, then two words per loop.
         unsafe {
             asm!(
+                "tst {n}, #1",
+                "beq 3f",
+                "ldrd {x}, {y}, [{pp}], #8",
+                "ldr {w}, [{pw}, {s}]",
+                row!("a1", "{w}", "{x}", "{y}"),
+                "ldr {w}, [{pw}], #4",
+                row!("a0", "{w}", "{x}", "{y}"),
+                "3:",
+                "lsrs {n}, {n}, #1",
+                "beq 4f",
                 "2:",
+                "ldrd {x}, {y}, [{pp}], #8",
+                "ldr {w}, [{pw}, {s}]",
+                row!("a1", "{w}", "{x}", "{y}"),
+                "ldr {w}, [{pw}], #4",
+                row!("a0", "{w}", "{x}", "{y}"),
                 "ldrd {x}, {y}, [{pp}], #8",
                 "ldr {w}, [{pw}, {s}]",
                 row!("a1", "{w}", "{x}", "{y}"),
@@ -405,6 +421,7 @@ pub(crate) fn dot_2x1_s8(w: &[u8], stride: usize, p: &[[u32; 2]]) -> [i32; 2] {
                 row!("a0", "{w}", "{x}", "{y}"),
                 "subs {n}, {n}, #1",
                 "bne 2b",
+                "4:",
                 pw = inout(reg) w.as_ptr() => _,
                 s = in(reg) stride,
                 pp = inout(reg) p.as_ptr() => _,
@@ -624,18 +641,26 @@ pub(crate) fn dot_2x1_s2(w: &[u8], stride: usize, p: &[[u32; 8]]) -> [i32; 2] {
     [a0, a1]
 }
 
-/// The loop of [`crate::dot::widen_bytes`] over pairs of words with the
-/// extension `$ext` (`sxtb16` or `uxtb16`).
-macro_rules! widen_pairs {
+/// The loop of [`crate::dot::widen_bytes`] over groups of four words with
+/// the extension `$ext` (`sxtb16` or `uxtb16`).
+macro_rules! widen_quads {
     ($x:expr, $p:expr, $ext:literal) => {{
-        let n = $x.len().min($p.len()) / 2;
+        let n = $x.len().min($p.len()) / 4;
         if n > 0 {
-            // SAFETY: see the module docs; `2n` words of `$x` (read with
-            // `LDR`, any alignment) and `2n` pairs of `$p` (`u32`s, so the
+            // SAFETY: see the module docs; `4n` words of `$x` (read with
+            // `LDR`, any alignment) and `4n` pairs of `$p` (`u32`s, so the
             // `STRD`s are word aligned) exist.
             unsafe {
                 asm!(
                     "2:",
+                    "ldr {a}, [{px}], #4",
+                    "ldr {b}, [{px}], #4",
+                    concat!($ext, " {e}, {a}"),
+                    concat!($ext, " {o}, {a}, ror #8"),
+                    "strd {e}, {o}, [{pp}], #8",
+                    concat!($ext, " {e}, {b}"),
+                    concat!($ext, " {o}, {b}, ror #8"),
+                    "strd {e}, {o}, [{pp}], #8",
                     "ldr {a}, [{px}], #4",
                     "ldr {b}, [{px}], #4",
                     concat!($ext, " {e}, {a}"),
@@ -660,19 +685,20 @@ macro_rules! widen_pairs {
     }};
 }
 
-/// See [`crate::dot::widen_bytes`] (signed; pairs of words only).
+/// See [`crate::dot::widen_bytes`] (signed; whole groups of four words).
 #[inline(never)]
-pub(crate) fn widen_pairs_s8(x: &[[u8; 4]], p: &mut [[u32; 2]]) {
-    widen_pairs!(x, p, "sxtb16")
+pub(crate) fn widen_quads_s8(x: &[[u8; 4]], p: &mut [[u32; 2]]) {
+    widen_quads!(x, p, "sxtb16")
 }
 
-/// See [`crate::dot::widen_bytes`] (unsigned; pairs of words only).
+/// See [`crate::dot::widen_bytes`] (unsigned; whole groups of four words).
 #[inline(never)]
-pub(crate) fn widen_pairs_u8(x: &[[u8; 4]], p: &mut [[u32; 2]]) {
-    widen_pairs!(x, p, "uxtb16")
+pub(crate) fn widen_quads_u8(x: &[[u8; 4]], p: &mut [[u32; 2]]) {
+    widen_quads!(x, p, "uxtb16")
 }
 
-/// [`widen_pairs!`] that also sums the bytes with `USADA8` (of the bytes
+/// The loop of [`crate::dot::widen_sum_bytes`] over pairs of words: as
+/// [`widen_quads!`], and also sums the bytes with `USADA8` (of the bytes
 /// flipped by `$flip`, `0` or `0x80808080`): the sum of the bytes as `u8`,
 /// or as `i8` plus 128 each.
 macro_rules! widen_sum_pairs {
@@ -680,7 +706,9 @@ macro_rules! widen_sum_pairs {
         let n = $x.len().min($p.len()) / 2;
         let mut sum = 0u32;
         if n > 0 {
-            // SAFETY: as in `widen_pairs!`.
+            // SAFETY: see the module docs; `2n` words of `$x` (read with
+            // `LDR`, any alignment) and `2n` pairs of `$p` (`u32`s, so the
+            // `STRD`s are word aligned) exist.
             unsafe {
                 asm!(
                     "2:",
