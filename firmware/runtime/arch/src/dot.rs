@@ -332,14 +332,14 @@ pub fn widen_sum_bytes(x: &[[u8; 4]], signed: bool, patch: &mut [[u32; 2]]) -> i
     let n = x.len().min(patch.len());
     #[cfg(lowbit_dsp)]
     {
-        let pairs = n / 2 * 2;
-        let (head, tail) = (x.split_at(pairs), patch.split_at_mut(pairs));
+        let quads = n / 4 * 4;
+        let (head, tail) = (x.split_at(quads), patch.split_at_mut(quads));
         let sum = if signed {
-            crate::dsp_dot::widen_sum_pairs_s8(head.0, tail.0)
+            crate::dsp_dot::widen_sum_quads_s8(head.0, tail.0)
         } else {
-            crate::dsp_dot::widen_sum_pairs_u8(head.0, tail.0)
+            crate::dsp_dot::widen_sum_quads_u8(head.0, tail.0)
         };
-        let rest = head.1.get(..n - pairs).unwrap_or_default();
+        let rest = head.1.get(..n - quads).unwrap_or_default();
         widen_words(rest, signed, tail.1);
         sum.wrapping_add(byte_sum(rest, signed))
     }

@@ -697,43 +697,47 @@ pub(crate) fn widen_quads_u8(x: &[[u8; 4]], p: &mut [[u32; 2]]) {
     widen_quads!(x, p, "uxtb16")
 }
 
-/// The loop of [`crate::dot::widen_sum_bytes`] over pairs of words: as
-/// [`widen_quads!`], and also sums the bytes with `USADA8` (of the bytes
-/// flipped by `$flip`, `0` or `0x80808080`): the sum of the bytes as `u8`,
-/// or as `i8` plus 128 each.
-macro_rules! widen_sum_pairs {
-    ($x:expr, $p:expr, $ext:literal, $flip:expr) => {{
-        let n = $x.len().min($p.len()) / 2;
+/// One word of [`widen_sum_quads!`]: widened to `{pp}`, then (after the
+/// `$flip` lines) added byte by byte to `{s}` with `USADA8`.
+macro_rules! widen_sum_word {
+    ($ext:literal, [$($flip:literal),*]) => {
+        concat!(
+            "ldr {a}, [{px}], #4\n",
+            $ext, " {e}, {a}\n",
+            $ext, " {o}, {a}, ror #8\n",
+            "strd {e}, {o}, [{pp}], #8\n",
+            $($flip, "\n",)*
+            "usada8 {s}, {a}, {zero}, {s}\n"
+        )
+    };
+}
+
+/// The loop of [`crate::dot::widen_sum_bytes`] over groups of four words:
+/// as [`widen_quads!`], and also sums the bytes with `USADA8` (signed bytes
+/// flipped by `EOR 0x80808080` first, which counts each 128 too high).
+macro_rules! widen_sum_quads {
+    ($x:expr, $p:expr, $ext:literal, [$($flip:literal),*]) => {{
+        let n = $x.len().min($p.len()) / 4;
         let mut sum = 0u32;
         if n > 0 {
-            // SAFETY: see the module docs; `2n` words of `$x` (read with
-            // `LDR`, any alignment) and `2n` pairs of `$p` (`u32`s, so the
+            // SAFETY: see the module docs; `4n` words of `$x` (read with
+            // `LDR`, any alignment) and `4n` pairs of `$p` (`u32`s, so the
             // `STRD`s are word aligned) exist.
             unsafe {
                 asm!(
                     "2:",
-                    "ldr {a}, [{px}], #4",
-                    "ldr {b}, [{px}], #4",
-                    concat!($ext, " {e}, {a}"),
-                    concat!($ext, " {o}, {a}, ror #8"),
-                    "strd {e}, {o}, [{pp}], #8",
-                    concat!($ext, " {e}, {b}"),
-                    concat!($ext, " {o}, {b}, ror #8"),
-                    "strd {e}, {o}, [{pp}], #8",
-                    "eor {a}, {a}, {flip}",
-                    "eor {b}, {b}, {flip}",
-                    "usada8 {s}, {a}, {zero}, {s}",
-                    "usada8 {s}, {b}, {zero}, {s}",
+                    widen_sum_word!($ext, [$($flip),*]),
+                    widen_sum_word!($ext, [$($flip),*]),
+                    widen_sum_word!($ext, [$($flip),*]),
+                    widen_sum_word!($ext, [$($flip),*]),
                     "subs {n}, {n}, #1",
                     "bne 2b",
                     px = inout(reg) $x.as_ptr() => _,
                     pp = inout(reg) $p.as_mut_ptr() => _,
                     n = inout(reg) n => _,
                     s = inout(reg) sum,
-                    flip = in(reg) $flip,
                     zero = in(reg) 0u32,
                     a = out(reg) _,
-                    b = out(reg) _,
                     e = out(reg) _,
                     o = out(reg) _,
                     options(nostack),
@@ -744,18 +748,20 @@ macro_rules! widen_sum_pairs {
     }};
 }
 
-/// See [`crate::dot::widen_sum_bytes`] (signed; pairs of words only).
+/// See [`crate::dot::widen_sum_bytes`] (signed; whole groups of four
+/// words).
 #[inline(never)]
-pub(crate) fn widen_sum_pairs_s8(x: &[[u8; 4]], p: &mut [[u32; 2]]) -> i32 {
-    let (sum, pairs) = widen_sum_pairs!(x, p, "sxtb16", 0x8080_8080u32);
-    // Each of the `8·pairs` bytes was counted 128 too high.
-    (sum as i32).wrapping_sub((pairs as i32).wrapping_mul(8 * 128))
+pub(crate) fn widen_sum_quads_s8(x: &[[u8; 4]], p: &mut [[u32; 2]]) -> i32 {
+    let (sum, quads) = widen_sum_quads!(x, p, "sxtb16", ["eor {a}, {a}, #0x80808080"]);
+    // Each of the `16·quads` bytes was counted 128 too high.
+    (sum as i32).wrapping_sub((quads as i32).wrapping_mul(16 * 128))
 }
 
-/// See [`crate::dot::widen_sum_bytes`] (unsigned; pairs of words only).
+/// See [`crate::dot::widen_sum_bytes`] (unsigned; whole groups of four
+/// words).
 #[inline(never)]
-pub(crate) fn widen_sum_pairs_u8(x: &[[u8; 4]], p: &mut [[u32; 2]]) -> i32 {
-    widen_sum_pairs!(x, p, "uxtb16", 0u32).0 as i32
+pub(crate) fn widen_sum_quads_u8(x: &[[u8; 4]], p: &mut [[u32; 2]]) -> i32 {
+    widen_sum_quads!(x, p, "uxtb16", []).0 as i32
 }
 
 /// One row's nibble word (next at `{pw}`) against the chunk in `{x0}`,
@@ -880,11 +886,22 @@ macro_rules! group_u4 {
                 asm!(
                     "push {{r7}}",
                     "mov {m}, #0x000f000f",
+                    // An odd first chunk alone, then two per loop.
+                    "tst {n}, #1",
+                    "beq 3f",
+                    chunk_u4!(),
+                    $(row_u4!(stringify!($a)),)+
+                    "3:",
+                    "lsrs {n}, {n}, #1",
+                    "beq 4f",
                     "2:",
+                    chunk_u4!(),
+                    $(row_u4!(stringify!($a)),)+
                     chunk_u4!(),
                     $(row_u4!(stringify!($a)),)+
                     "subs {n}, {n}, #1",
                     "bne 2b",
+                    "4:",
                     "pop {{r7}}",
                     pw = inout(reg) $w.as_ptr() => _,
                     pp = inout(reg) $p.as_ptr() => _,
