@@ -132,7 +132,7 @@ pub(crate) fn dense(a: &DenseArgs<'_>, x: &[u8], y: &mut [u8], scratch: &mut [u8
         ));
         zeros.fill([0; 2]);
     }
-    let correction = OFFSET.wrapping_mul(sum);
+    let correction = OFFSET.wrapping_mul(sum).wrapping_neg();
     let chunks = patch.as_chunks::<4>().0;
     for (group, out) in y.chunks_mut(ROWS).enumerate() {
         let mut sums = [0i32; ROWS];
@@ -141,10 +141,8 @@ pub(crate) fn dense(a: &DenseArgs<'_>, x: &[u8], y: &mut [u8], scratch: &mut [u8
         if !lowbit_arch::dot_rows_u4(w, words, chunks, sums) {
             return Err(Fault);
         }
-        for s in sums.iter_mut() {
-            *s = s.wrapping_sub(correction);
-        }
-        a.out.store_outputs(out, sums, a.bias, group * ROWS)?;
+        a.out
+            .store_outputs_offset(out, sums, a.bias, group * ROWS, correction)?;
     }
     Ok(())
 }
