@@ -1,7 +1,7 @@
 //! Turning one op record into checked kernel arguments.
 //!
 //! [`Step::prepare`] runs for every op during validation with every check
-//! (`CHECK`), so a model only loads if each kernel's arguments have shapes,
+//! (`full`), so a model only loads if each kernel's arguments have shapes,
 //! data references and arena spans consistent with each other, and only the
 //! kernel family the record names if it applies to the op. All checks are
 //! O(1) per op. Before each execution it runs again without the checks, on
@@ -70,34 +70,30 @@ fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
     a.start < b.end && b.start < a.end
 }
 
-/// Shorthand for a check that only validation (`CHECK`) makes.
+/// Shorthand for a check that only validation (`full`) makes.
 #[inline(always)]
-fn check<const CHECK: bool>(ok: bool, err: Error) -> Result<(), Error> {
-    if CHECK && !ok { Err(err) } else { Ok(()) }
+fn check(full: bool, ok: bool, err: Error) -> Result<(), Error> {
+    if full && !ok { Err(err) } else { Ok(()) }
 }
 
 impl<'a> Step<'a> {
     /// Builds the kernel arguments of `record` (op number `index`) and, if
-    /// `CHECK`, checks them against its tensors and the data section (see
+    /// `full`, checks them against its tensors and the data section (see
     /// the module docs).
-    pub(super) fn prepare<const CHECK: bool>(
-        model: &Model<'a>,
-        index: u16,
-        record: &OpRecord,
-    ) -> Result<Step<'a>, Error> {
+    pub(super) fn prepare(model: &Model<'a>, index: u16, record: &OpRecord, full: bool) -> Result<Step<'a>, Error> {
         let err = Error::InvalidOp { index };
         let tensor = |id| {
-            if CHECK {
+            if full {
                 model.tensor(id)
             } else {
                 model.validated_tensor(id)
             }
         };
-        let check = check::<CHECK>;
+        let check = |ok, err| check(full, ok, err);
         let x = tensor(record.input)?;
         let y = tensor(record.output)?;
         let mut inputs = [x.span(), x.span()];
-        let cx = Checker::<CHECK> { model, err, x, y };
+        let cx = Checker { model, err, x, y, full };
         // The scratch bytes the kernel needs.
         let mut needed = 0;
         let call = match (&record.body, record.kernel) {
@@ -276,7 +272,7 @@ impl<'a> Step<'a> {
     fn run_step(model: &Model<'a>, index: u16, record: &OpRecord, arena: &mut [u8]) -> Result<(), Error> {
         // Executed in place inside the `Result`: moving the `Step` out
         // would copy it.
-        match &Step::prepare::<false>(model, index, record) {
+        match &Step::prepare(model, index, record, false) {
             Ok(step) => step.execute(index, arena),
             Err(e) => Err(*e),
         }
@@ -362,19 +358,21 @@ impl<'a> Parts<'a> {
     }
 }
 
-/// The context of the checks of one op (made only if `CHECK`).
-struct Checker<'m, 'a, const CHECK: bool> {
+/// The context of the checks of one op (made only if `full`).
+struct Checker<'m, 'a> {
     model: &'m Model<'a>,
+    /// Whether to check (validation) or only build the arguments.
+    full: bool,
     err: Error,
     x: TensorRecord,
     y: TensorRecord,
 }
 
-impl<'a, const CHECK: bool> Checker<'_, 'a, CHECK> {
+impl<'a> Checker<'_, 'a> {
     /// `len` bytes at `offset` in the data section (offset 4-aligned).
     fn blob(&self, offset: u32, len: usize) -> Result<&'a [u8], Error> {
         let start = offset as usize;
-        check::<CHECK>(start.is_multiple_of(BLOB_ALIGN), self.err)?;
+        check(self.full, start.is_multiple_of(BLOB_ALIGN), self.err)?;
         self.model
             .data
             .get(start..start.checked_add(len).ok_or(self.err)?)
@@ -384,14 +382,14 @@ impl<'a, const CHECK: bool> Checker<'_, 'a, CHECK> {
     /// Checks that `[lo, hi]` is a non-empty part of the output's range.
     fn clamp(&self, lo: i32, hi: i32) -> Result<(), Error> {
         let (min, max) = self.y.quant.range();
-        check::<CHECK>(min <= lo && lo <= hi && hi <= max, self.err)
+        check(self.full, min <= lo && lo <= hi && hi <= max, self.err)
     }
 
     /// The requantization stage, with `channels` possible multipliers.
     fn output(&self, r: &Requant, channels: usize) -> Result<Output<'a>, Error> {
         self.clamp(r.lo, r.hi)?;
         let count = r.count as usize;
-        check::<CHECK>(count == 1 || count == channels, self.err)?;
+        check(self.full, count == 1 || count == channels, self.err)?;
         let multipliers = self.blob(r.multipliers, count.checked_mul(4).ok_or(self.err)?)?;
         Ok(Output {
             multipliers,
@@ -411,9 +409,9 @@ impl<'a, const CHECK: bool> Checker<'_, 'a, CHECK> {
         channels: usize,
     ) -> Result<(Weights<'a>, &'a [u8]), Error> {
         let len = affine.weights.len as usize;
-        if CHECK {
+        if self.full {
             let expected = packed.unwrap_or_else(|| affine.format.packed_len(count));
-            check::<CHECK>(expected == Some(len), self.err)?;
+            check(self.full, expected == Some(len), self.err)?;
         }
         let bytes = self.blob(affine.weights.offset, len)?;
         let bias = self.blob(affine.bias, channels.checked_mul(4).ok_or(self.err)?)?;
@@ -428,7 +426,7 @@ impl<'a, const CHECK: bool> Checker<'_, 'a, CHECK> {
 
     /// `[C, H, W]` of input and output, which must have the same rank 2 or 3.
     fn spatial(&self) -> Result<([usize; 3], [usize; 3]), Error> {
-        check::<CHECK>(self.x.shape.rank() == self.y.shape.rank(), self.err)?;
+        check(self.full, self.x.shape.rank() == self.y.shape.rank(), self.err)?;
         Ok((self.x.shape.chw().ok_or(self.err)?, self.y.shape.chw().ok_or(self.err)?))
     }
 
@@ -438,18 +436,18 @@ impl<'a, const CHECK: bool> Checker<'_, 'a, CHECK> {
         let [oc, oh, ow] = output;
         let geometry = Geometry::from(window);
         let groups = groups as usize;
-        if CHECK {
-            check::<CHECK>(groups > 0 && c % groups == 0 && oc % groups == 0, self.err)?;
+        if self.full {
+            check(self.full, groups > 0 && c % groups == 0 && oc % groups == 0, self.err)?;
             let expected = if transpose {
                 // ONNX requires output padding below the stride or the dilation.
                 let small = (0..2).all(|a| geometry.output_padding[a] < geometry.stride[a].max(geometry.dilation[a]));
-                check::<CHECK>(small, self.err)?;
+                check(self.full, small, self.err)?;
                 geometry.conv_transpose_output([h, w])
             } else {
-                check::<CHECK>(geometry.output_padding == [0, 0], self.err)?;
+                check(self.full, geometry.output_padding == [0, 0], self.err)?;
                 geometry.conv_output([h, w])
             };
-            check::<CHECK>(expected == Some([oh, ow]), self.err)?;
+            check(self.full, expected == Some([oh, ow]), self.err)?;
         }
         let [kh, kw] = geometry.kernel.map(|k| k as u64);
         let count = (oc as u64 * kh * kw).saturating_mul((c / groups.max(1)) as u64);
@@ -471,7 +469,7 @@ impl<'a, const CHECK: bool> Checker<'_, 'a, CHECK> {
 
     /// Dense over the flattened input, its weights packed for `kernel`.
     fn dense(&self, affine: &Affine, kernel: Kernel) -> Result<DenseArgs<'a>, Error> {
-        check::<CHECK>(self.y.shape.rank() == 1, self.err)?;
+        check(self.full, self.y.shape.rank() == 1, self.err)?;
         let (inputs, outputs) = (self.x.shape.elements(), self.y.shape.elements());
         let packed = (kernel == Kernel::Nibbles).then(|| nibbles::packed_len(inputs, outputs));
         let (weights, bias) = self.weights(affine, inputs as u64 * outputs as u64, packed, outputs)?;
@@ -490,12 +488,12 @@ impl<'a, const CHECK: bool> Checker<'_, 'a, CHECK> {
     fn pool(&self, window: &Window) -> Result<MaxPoolArgs, Error> {
         let (input, output) = self.spatial()?;
         let geometry = Geometry::from(window);
-        if CHECK {
+        if self.full {
             let ok = output[0] == input[0]
                 && geometry.output_padding == [0, 0]
                 && geometry.pads_smaller_than_kernel()
                 && geometry.conv_output([input[1], input[2]]) == Some([output[1], output[2]]);
-            check::<CHECK>(ok, self.err)?;
+            check(self.full, ok, self.err)?;
         }
         Ok(MaxPoolArgs {
             input,

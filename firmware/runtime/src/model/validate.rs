@@ -56,7 +56,7 @@ pub(super) fn validate(model: &Model<'_>) -> Result<(), Error> {
         }
         views_only(next..record.output)?;
         next = record.output + 1;
-        Step::prepare::<true>(model, index, record)?;
+        Step::prepare(model, index, record, true)?;
         check_contents(model, record).map_err(|()| err)?;
         if model.tensor(record.output)?.bipolar && !writes_bipolar(model, record).map_err(|()| err)? {
             return Err(Error::InvalidTensor { index: record.output });
