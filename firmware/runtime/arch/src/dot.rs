@@ -372,9 +372,10 @@ fn nibble_lanes(w: u32) -> [u32; 4] {
 /// `4·R·words` bytes, group after group from the start of `w`. Word `k` of
 /// a row multiplies chunk `k` of `p` lane word by lane word, in the order of
 /// the fields' lanes (`(n0, n4)` with `p[k][0]`, `(n1, n5)` with `p[k][1]`,
-/// ...). `false` if the rows or the patch are too short.
+/// ...), each sum starting at `init`. `false` if the rows or the patch are
+/// too short.
 #[inline]
-pub fn dot_rows_u4(w: &[u8], words: usize, p: &[[u32; 4]], sums: &mut [i32]) -> bool {
+pub fn dot_rows_u4(w: &[u8], words: usize, p: &[[u32; 4]], init: i32, sums: &mut [i32]) -> bool {
     let fits = sums
         .len()
         .checked_mul(words)
@@ -389,34 +390,35 @@ pub fn dot_rows_u4(w: &[u8], words: usize, p: &[[u32; 4]], sums: &mut [i32]) -> 
     #[cfg(lowbit_dsp)]
     {
         if words == 0 {
-            groups.fill([0; 4]);
-            rest.fill(0);
+            groups.fill([init; 4]);
+            rest.fill(init);
             return true;
         }
         if !groups.is_empty() {
-            crate::dsp_dot::dot_rows_4x1_u4(head, p, groups);
+            crate::dsp_dot::dot_rows_4x1_u4(head, p, init, groups);
         }
         match rest {
-            [a] => *a = crate::dsp_dot::dot_1x1_u4(tail, p),
-            [a, b] => [*a, *b] = crate::dsp_dot::dot_2x1_u4(tail, p),
-            [a, b, c] => [*a, *b, *c] = crate::dsp_dot::dot_3x1_u4(tail, p),
+            [a] => *a = crate::dsp_dot::dot_1x1_u4(tail, p, init),
+            [a, b] => [*a, *b] = crate::dsp_dot::dot_2x1_u4(tail, p, init),
+            [a, b, c] => [*a, *b, *c] = crate::dsp_dot::dot_3x1_u4(tail, p, init),
             _ => {}
         }
     }
     #[cfg(not(lowbit_dsp))]
     {
         for (g, sums) in groups.iter_mut().enumerate() {
-            nibble_group(head.get(g * 16 * words..).unwrap_or_default(), p, sums);
+            nibble_group(head.get(g * 16 * words..).unwrap_or_default(), p, init, sums);
         }
-        nibble_group(tail, p, rest);
+        nibble_group(tail, p, init, rest);
     }
     true
 }
 
-/// Portable: one interleaved group of `sums.len()` rows of nibble words.
+/// Portable: one interleaved group of `sums.len()` rows of nibble words,
+/// each sum starting at `init`.
 #[cfg(not(lowbit_dsp))]
-fn nibble_group(w: &[u8], p: &[[u32; 4]], sums: &mut [i32]) {
-    sums.fill(0);
+fn nibble_group(w: &[u8], p: &[[u32; 4]], init: i32, sums: &mut [i32]) {
+    sums.fill(init);
     let rows = sums.len().max(1);
     for (chunk, words) in p.iter().zip(w.as_chunks::<4>().0.chunks(rows)) {
         for (s, word) in sums.iter_mut().zip(words) {

@@ -807,33 +807,34 @@ macro_rules! chunk_u4 {
 
 /// See [`crate::dot::dot_rows_u4`]: the whole groups of four rows.
 #[inline(never)]
-pub(crate) fn dot_rows_4x1_u4(w: &[u8], p: &[[u32; 4]], sums: &mut [[i32; 4]]) {
+pub(crate) fn dot_rows_4x1_u4(w: &[u8], p: &[[u32; 4]], init: i32, sums: &mut [[i32; 4]]) {
     let n = p.len();
     if n == 0 || sums.is_empty() {
-        sums.fill([0; 4]);
+        sums.fill([init; 4]);
         return;
     }
     // SAFETY: see the module docs; the wrapper checked that the
     // `sums.len()` groups of `4n` words lie in `w` and that `p` holds `n`
-    // chunks. The patch start, `n`, the groups left and the output pointer
-    // live in four stack slots (`STRD` to the `[i32; 4]` entries is word
-    // aligned); `r7` holds the chunk's last word.
+    // chunks. The patch start, `n`, the groups left, the output pointer and
+    // `init` live in five stack slots (`STRD` to the `[i32; 4]` entries is
+    // word aligned); `r7` holds the chunk's last word.
     unsafe {
         asm!(
             "push {{r7}}",
-            "sub sp, sp, #16",
+            "sub sp, sp, #20",
             "str {pp}, [sp]",
             "str {n}, [sp, #4]",
             "str {g}, [sp, #8]",
             "str {out}, [sp, #12]",
+            "str {init}, [sp, #16]",
             "mov {m}, #0x000f000f",
             "3:",
             "ldr {pp}, [sp]",
             "ldr {n}, [sp, #4]",
-            "movs {a0}, #0",
-            "movs {a1}, #0",
-            "movs {a2}, #0",
-            "movs {a3}, #0",
+            "ldr {a0}, [sp, #16]",
+            "mov {a1}, {a0}",
+            "mov {a2}, {a0}",
+            "mov {a3}, {a0}",
             "2:",
             chunk_u4!(),
             row_u4!("a0"),
@@ -850,15 +851,16 @@ pub(crate) fn dot_rows_4x1_u4(w: &[u8], p: &[[u32; 4]], sums: &mut [[i32; 4]]) {
             "subs {n}, {n}, #1",
             "str {n}, [sp, #8]",
             "bne 3b",
-            "add sp, sp, #16",
+            "add sp, sp, #20",
             "pop {{r7}}",
             pw = inout(reg) w.as_ptr() => _,
             pp = inout(reg) p.as_ptr() => _,
             n = inout(reg) n => _,
             g = in(reg) sums.len(),
             out = in(reg) sums.as_mut_ptr(),
-            // Written only after `g` and `out` are stored: they may share
-            // those registers (not the inouts', which the loop reads).
+            init = in(reg) init,
+            // Written only after `g`, `out` and `init` are stored: they may
+            // share those registers (not the inouts', which the loop reads).
             m = lateout(reg) _,
             x0 = lateout(reg) _,
             x1 = lateout(reg) _,
@@ -873,11 +875,12 @@ pub(crate) fn dot_rows_4x1_u4(w: &[u8], p: &[[u32; 4]], sums: &mut [[i32; 4]]) {
     }
 }
 
-/// A last group of `R` nibble rows (one asm loop per `R`).
+/// A last group of `R` nibble rows (one asm loop per `R`), each sum
+/// starting at `$init`.
 macro_rules! group_u4 {
-    ($w:expr, $p:expr, [$($a:ident),+]) => {{
+    ($w:expr, $p:expr, $init:expr, [$($a:ident),+]) => {{
         let n = $p.len();
-        $(let mut $a = 0i32;)+
+        $(let mut $a: i32 = $init;)+
         if n > 0 {
             // SAFETY: see the module docs; the wrapper checked that the
             // group's `R·n` words lie in `$w` and that `$p` holds `n`
@@ -923,19 +926,19 @@ macro_rules! group_u4 {
 
 /// See [`crate::dot::dot_rows_u4`]: a last group of one row.
 #[inline(never)]
-pub(crate) fn dot_1x1_u4(w: &[u8], p: &[[u32; 4]]) -> i32 {
-    let [a0] = group_u4!(w, p, [a0]);
+pub(crate) fn dot_1x1_u4(w: &[u8], p: &[[u32; 4]], init: i32) -> i32 {
+    let [a0] = group_u4!(w, p, init, [a0]);
     a0
 }
 
 /// See [`crate::dot::dot_rows_u4`]: a last group of two rows.
 #[inline(never)]
-pub(crate) fn dot_2x1_u4(w: &[u8], p: &[[u32; 4]]) -> [i32; 2] {
-    group_u4!(w, p, [a0, a1])
+pub(crate) fn dot_2x1_u4(w: &[u8], p: &[[u32; 4]], init: i32) -> [i32; 2] {
+    group_u4!(w, p, init, [a0, a1])
 }
 
 /// See [`crate::dot::dot_rows_u4`]: a last group of three rows.
 #[inline(never)]
-pub(crate) fn dot_3x1_u4(w: &[u8], p: &[[u32; 4]]) -> [i32; 3] {
-    group_u4!(w, p, [a0, a1, a2])
+pub(crate) fn dot_3x1_u4(w: &[u8], p: &[[u32; 4]], init: i32) -> [i32; 3] {
+    group_u4!(w, p, init, [a0, a1, a2])
 }

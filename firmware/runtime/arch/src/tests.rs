@@ -65,11 +65,11 @@ fn nibble_rows_interleave_in_groups_of_four_and_pair_lanes_j_and_j_plus_4() {
         .map(|_| core::array::from_fn(|_| xorshift(&mut state) as u32))
         .collect();
     let mut sums = vec![0; rows];
-    assert!(dot_rows_u4(&w, words, &p, &mut sums));
+    assert!(dot_rows_u4(&w, words, &p, -5, &mut sums));
     for (r, &sum) in sums.iter().enumerate() {
         let (group, in_group) = (r / 4, r % 4);
         let size = 4.min(rows - 4 * group);
-        let mut expected = 0i32;
+        let mut expected = -5i32;
         for (k, chunk) in p.iter().enumerate() {
             let at = 4 * (4 * group * words + k * size + in_group);
             let word = u32::from_le_bytes(w[at..at + 4].try_into().unwrap());
@@ -81,8 +81,8 @@ fn nibble_rows_interleave_in_groups_of_four_and_pair_lanes_j_and_j_plus_4() {
         }
         assert_eq!(sum, expected, "row {r}");
     }
-    assert!(!dot_rows_u4(&w[1..], words, &p, &mut sums), "rows too short");
-    assert!(!dot_rows_u4(&w, words, &p[1..], &mut sums), "patch too short");
+    assert!(!dot_rows_u4(&w[1..], words, &p, 0, &mut sums), "rows too short");
+    assert!(!dot_rows_u4(&w, words, &p[1..], 0, &mut sums), "patch too short");
 }
 
 #[test]

@@ -67,39 +67,9 @@ impl Output<'_> {
     /// per channel) and multiplier.
     #[inline(never)]
     pub(crate) fn store_outputs(&self, out: &mut [u8], sums: &[i32], bias: &[u8], first: usize) -> Result<(), Fault> {
-        self.store_outputs_with(out, sums, bias, first, 0)
-    }
-
-    /// [`Output::store_outputs`] with `offset` added to every bias (modulo
-    /// 2^32).
-    #[inline(never)]
-    pub(crate) fn store_outputs_offset(
-        &self,
-        out: &mut [u8],
-        sums: &[i32],
-        bias: &[u8],
-        first: usize,
-        offset: i32,
-    ) -> Result<(), Fault> {
-        self.store_outputs_with(out, sums, bias, first, offset)
-    }
-
-    /// The body of [`Output::store_outputs`] and
-    /// [`Output::store_outputs_offset`].
-    #[inline(always)]
-    fn store_outputs_with(
-        &self,
-        out: &mut [u8],
-        sums: &[i32],
-        bias: &[u8],
-        first: usize,
-        offset: i32,
-    ) -> Result<(), Fault> {
         let range = first..first + out.len();
         let bias = bias.as_chunks::<4>().0.get(range.clone()).ok_or(Fault)?;
-        let channel = |b: &[u8; 4], m: &[u8; 4]| {
-            self.channel(f32::from_le_bytes(*m), i32::from_le_bytes(*b).wrapping_add(offset))
-        };
+        let channel = |b: &[u8; 4], m: &[u8; 4]| self.channel(f32::from_le_bytes(*m), i32::from_le_bytes(*b));
         let outputs = out.iter_mut().zip(sums).zip(bias);
         match self.multipliers.as_chunks::<4>().0 {
             [m] => outputs.for_each(|((o, s), b)| *o = channel(b, m).store(*s)),
