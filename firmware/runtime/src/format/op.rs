@@ -289,24 +289,34 @@ impl OpRecord {
         if (kind == OpKind::Add) != (input_b != NO_INPUT) || (kernel == Kernel::Reference) != scratch.is_none() {
             return Err(());
         }
+        // The body through a reader of the kind's constant length, which
+        // lets the compiler drop the per-field bounds checks.
+        let prefix = r.position();
         let body = match kind {
-            OpKind::Conv => OpBody::Conv {
-                window: window(&mut r)?,
-                groups: r.u32()?,
-                affine: affine(&mut r)?,
-            },
-            OpKind::ConvTranspose => OpBody::ConvTranspose {
-                window: window(&mut r)?,
-                groups: r.u32()?,
-                affine: affine(&mut r)?,
-            },
+            OpKind::Conv => {
+                let mut r = body::<72>(bytes, prefix)?;
+                OpBody::Conv {
+                    window: window(&mut r)?,
+                    groups: r.u32()?,
+                    affine: affine(&mut r)?,
+                }
+            }
+            OpKind::ConvTranspose => {
+                let mut r = body::<72>(bytes, prefix)?;
+                OpBody::ConvTranspose {
+                    window: window(&mut r)?,
+                    groups: r.u32()?,
+                    affine: affine(&mut r)?,
+                }
+            }
             OpKind::Dense => OpBody::Dense {
-                affine: affine(&mut r)?,
+                affine: affine(&mut body::<44>(bytes, prefix)?)?,
             },
             OpKind::MaxPool => OpBody::MaxPool {
-                window: window(&mut r)?,
+                window: window(&mut body::<36>(bytes, prefix)?)?,
             },
             OpKind::AvgPool => {
+                let mut r = body::<56>(bytes, prefix)?;
                 let window = window(&mut r)?;
                 let count_include_pad = r.flag()?;
                 r.reserved(3)?;
@@ -316,12 +326,17 @@ impl OpRecord {
                     requant: requant(&mut r)?,
                 }
             }
-            OpKind::Add => OpBody::Add {
-                input_b,
-                lo: r.i32()?,
-                hi: r.i32()?,
+            OpKind::Add => {
+                let mut r = body::<20>(bytes, prefix)?;
+                OpBody::Add {
+                    input_b,
+                    lo: r.i32()?,
+                    hi: r.i32()?,
+                }
+            }
+            OpKind::Lut => OpBody::Lut {
+                table: body::<16>(bytes, prefix)?.u32()?,
             },
-            OpKind::Lut => OpBody::Lut { table: r.u32()? },
         };
         Ok((
             OpRecord {
@@ -380,7 +395,16 @@ impl OpRecord {
     }
 }
 
+/// A reader over bytes `at..N` of a record of `N` bytes (its body after
+/// the common prefix of `at` bytes).
+#[inline(always)]
+fn body<const N: usize>(bytes: &[u8], at: usize) -> Result<Reader<'_, ()>, ()> {
+    let record: &[u8; N] = bytes.first_chunk().ok_or(())?;
+    Ok(Reader::new(record.get(at..).ok_or(())?, ()))
+}
+
 /// Reads a [`Window`].
+#[inline(always)]
 fn window(r: &mut Reader<'_, ()>) -> Result<Window, ()> {
     let mut pair = || Ok::<_, ()>([r.u16()?, r.u16()?]);
     let (kernel, stride, dilation) = (pair()?, pair()?, pair()?);
@@ -396,6 +420,7 @@ fn window(r: &mut Reader<'_, ()>) -> Result<Window, ()> {
 }
 
 /// Reads a [`Requant`].
+#[inline(always)]
 fn requant(r: &mut Reader<'_, ()>) -> Result<Requant, ()> {
     Ok(Requant {
         multipliers: r.u32()?,
@@ -406,6 +431,7 @@ fn requant(r: &mut Reader<'_, ()>) -> Result<Requant, ()> {
 }
 
 /// Reads an [`Affine`].
+#[inline(always)]
 fn affine(r: &mut Reader<'_, ()>) -> Result<Affine, ()> {
     let (bits, tag) = (r.u8()?, r.u8()?);
     let format = WeightFormat::from_code(bits, tag).ok_or(())?;
