@@ -69,18 +69,39 @@ impl Output<'_> {
     pub(crate) fn store_outputs(&self, out: &mut [u8], sums: &[i32], bias: &[u8], first: usize) -> Result<(), Fault> {
         let range = first..first + out.len();
         let bias = bias.as_chunks::<4>().0.get(range.clone()).ok_or(Fault)?;
-        let channel = |b: &[u8; 4], m: &[u8; 4]| self.channel(f32::from_le_bytes(*m), i32::from_le_bytes(*b));
-        let outputs = out.iter_mut().zip(sums).zip(bias);
-        match self.multipliers.as_chunks::<4>().0 {
-            [m] => outputs.for_each(|((o, s), b)| *o = channel(b, m).store(*s)),
-            all => {
-                let each = all.get(range).ok_or(Fault)?;
-                outputs
-                    .zip(each)
-                    .for_each(|(((o, s), b), m)| *o = channel(b, m).store(*s));
-            }
+        let each = match self.multipliers.as_chunks::<4>().0 {
+            [_] => None,
+            all => Some(all.get(range).ok_or(Fault)?),
+        };
+        // The clamp chosen once, outside the loops.
+        match self.clamp() {
+            Clamp::I8 => self.store_each(out, sums, bias, each, |v| lowbit_arch::ssat8(v) as u8),
+            Clamp::U8 => self.store_each(out, sums, bias, each, |v| lowbit_arch::usat8(v) as u8),
+            Clamp::Range(lo, hi) => self.store_each(out, sums, bias, each, |v| v.max(lo).min(hi) as u8),
         }
         Ok(())
+    }
+
+    /// The loops of [`Output::store_outputs`] with the clamp `clamp`: one
+    /// multiplier per channel (`each`) or the single one.
+    #[inline(always)]
+    fn store_each(
+        &self,
+        out: &mut [u8],
+        sums: &[i32],
+        bias: &[[u8; 4]],
+        each: Option<&[[u8; 4]]>,
+        clamp: impl Fn(i32) -> u8,
+    ) {
+        let channel = |b: &[u8; 4], m: &[u8; 4]| self.channel(f32::from_le_bytes(*m), i32::from_le_bytes(*b));
+        let outputs = out.iter_mut().zip(sums).zip(bias);
+        match (each, self.multipliers.as_chunks::<4>().0) {
+            (Some(each), _) => outputs
+                .zip(each)
+                .for_each(|(((o, s), b), m)| *o = clamp(channel(b, m).rounded(*s))),
+            (None, [m, ..]) => outputs.for_each(|((o, s), b)| *o = clamp(channel(b, m).rounded(*s))),
+            (None, []) => {}
+        }
     }
 
     /// How outputs are clamped.
