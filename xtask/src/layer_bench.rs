@@ -40,10 +40,11 @@ pub const LAYER_BOARDS: [&str; 4] = ["qemu-mps2-an386", "qemu-mps2-an385", "qemu
 const RUNS: usize = 2;
 /// Slice counts tried, in order, until a layer fits the board's RAM.
 const SLICES: [usize; 5] = [1, 2, 4, 8, 16];
-/// The runtime's optional kernel families the example CNN needs besides
-/// the ones always built (gemm/direct Conv, gemm Dense, MaxPool): its ReLUs
-/// are lookup tables.
-const CNN_KERNELS: [&str; 1] = ["lut"];
+/// The runtime's optional kernel families and weight paths the example CNN
+/// needs besides the ones always built (gemm/direct Conv, gemm Dense,
+/// MaxPool): its ReLUs are lookup tables and its Gemm layers have 4-bit
+/// weights in rows of whole words.
+const CNN_KERNELS: [&str; 2] = ["lut", "weights-4"];
 /// The example model run on the [`CNN_KERNELS`] build.
 const CNN_EXAMPLE: &str = "digits_cnn";
 /// The crates whose functions count as the runtime's code.
@@ -155,7 +156,7 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
                  instructions per MAC (`*`: the layer ran in channel slices to fit the board's RAM, counts \
                  summed). Runtime .text: functions of lowbit_runtime and lowbit_arch in that firmware (every \
                  kernel), and in a loaded-mode firmware with only the kernels of a conv + dense + pool model \
-                 (optional families: lut), which runs the example CNN bit-exactly.\n";
+                 (optional features: lut, weights-4), which runs the example CNN bit-exactly.\n";
     println!("\n{markdown}");
     let md = write_results(root, "layers", "lowbit bench --layers", &markdown, &rows)?;
     eprintln!("results: {}", md.display());

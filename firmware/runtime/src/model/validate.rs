@@ -3,8 +3,8 @@
 use super::Model;
 use super::prepare::Step;
 use crate::Error;
-use crate::format::{OpBody, OpRecord, Window, f32_at};
-use crate::kernels::{Geometry, Values};
+use crate::format::{Kernel, OpBody, OpRecord, Window, f32_at};
+use crate::kernels::{Geometry, Values, gemm};
 
 /// Validates the tensor table and the op graph of a model whose header,
 /// sections and CRC were already checked.
@@ -57,6 +57,9 @@ pub(super) fn validate(model: &Model<'_>) -> Result<(), Error> {
         views_only(next..record.output)?;
         next = record.output + 1;
         Step::prepare(model, index, record)?;
+        if !gemm_built_in(model, record)? {
+            return Err(Error::OpNotBuiltIn { index });
+        }
         check_contents(model, record).map_err(|()| err)?;
         if model.tensor(record.output)?.bipolar && !writes_bipolar(model, record).map_err(|()| err)? {
             return Err(Error::InvalidTensor { index: record.output });
@@ -93,6 +96,25 @@ fn check_contents(model: &Model<'_>, record: &OpRecord) -> Result<(), ()> {
         OpBody::Add { .. } => true,
     };
     if ok { Ok(()) } else { Err(()) }
+}
+
+/// Whether this build has the weight path of a Gemm op (the weight widths
+/// are cargo features, see [`gemm::built_in`]); other ops pass.
+fn gemm_built_in(model: &Model<'_>, record: &OpRecord) -> Result<bool, Error> {
+    let x = model.tensor(record.input)?;
+    let (affine, taps) = match (&record.body, record.kernel) {
+        (OpBody::Conv { window, affine, .. }, Kernel::Gemm) => {
+            // `Step::prepare` checked the input's rank.
+            let c = x.shape.chw().map_or(0, |[c, _, _]| c);
+            (
+                affine,
+                c * usize::from(window.kernel[0]) * usize::from(window.kernel[1]),
+            )
+        }
+        (OpBody::Dense { affine }, Kernel::Gemm) => (affine, x.shape.elements()),
+        _ => return Ok(true),
+    };
+    Ok(gemm::built_in(affine.format, taps))
 }
 
 /// Whether `record` can only write -1 and +1.

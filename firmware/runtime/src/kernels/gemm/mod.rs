@@ -57,6 +57,28 @@ pub(crate) fn conv_scratch_len(g: &Geometry, [c, h, w]: [usize; 3]) -> usize {
     2 * PIXELS * slots + 4 * slots + padded.next_multiple_of(4) + 3
 }
 
+/// Whether this build has the path a Gemm layer with rows of `taps`
+/// weights of `format` takes on this target: the lane loops of its width
+/// (DSP) or its whole-chunk decoder (scalar path, rows of whole chunks),
+/// or else the bit-stream path every format can take (cargo features
+/// `weights-8`, `weights-4`, `weights-2`, `weights-other`).
+pub(crate) fn built_in(format: WeightFormat, taps: usize) -> bool {
+    let widths = [
+        (8, cfg!(feature = "weights-8")),
+        (4, cfg!(feature = "weights-4")),
+        (2, cfg!(feature = "weights-2")),
+    ];
+    let width = widths
+        .iter()
+        .any(|&(bits, on)| on && format == WeightFormat::Signed(bits));
+    let whole = if lowbit_arch::DSP {
+        Lanes::of(format, taps).is_some()
+    } else {
+        taps.is_multiple_of(scalar::CHUNK)
+    };
+    cfg!(feature = "weights-other") || (width && whole)
+}
+
 /// Scratch bytes of a Dense over `inputs` features: one chunked patch,
 /// aligned.
 pub(crate) fn dense_scratch_len(inputs: usize) -> usize {
@@ -216,7 +238,7 @@ pub(crate) fn dense_with(
     layout.widen(x, a.x, patch)?;
     // 8-bit rows of whole words: four rows at a time, all quads of a group
     // in one call.
-    let quads = layout.lanes() == Some(Lanes::S8) && a.inputs.is_multiple_of(4);
+    let quads = cfg!(feature = "weights-8") && layout.lanes() == Some(Lanes::S8) && a.inputs.is_multiple_of(4);
     for (group, out) in y.chunks_mut(ROWS).enumerate() {
         let first = group * ROWS;
         let mut quad_sums = [[0i32; 4]; ROWS / 4];
