@@ -87,11 +87,9 @@ fn check_contents(model: &Model<'_>, record: &OpRecord) -> Result<(), ()> {
             pool_windows_filled(model, record, window)? && finite(requant.multipliers, requant.count)
         }
         OpBody::Lut { table } => {
-            let y = model.tensor(record.output).map_err(|_| ())?;
-            let (lo, hi) = y.quant.range();
-            let values = Values::new(y.quant.signed);
-            let bytes = model.data.get(*table as usize..).and_then(|t| t.get(..256)).ok_or(())?;
-            bytes.iter().all(|&b| (lo..=hi).contains(&values.get(b)))
+            let (lo, hi) = model.tensor(record.output).map_err(|_| ())?.quant.range();
+            let (min, max, _) = lut_entries(model, record, *table)?;
+            lo <= min && max <= hi
         }
         OpBody::Add { .. } => true,
     };
@@ -120,13 +118,26 @@ fn gemm_built_in(model: &Model<'_>, record: &OpRecord) -> Result<bool, Error> {
 /// Whether `record` can only write -1 and +1.
 fn writes_bipolar(model: &Model<'_>, record: &OpRecord) -> Result<bool, ()> {
     Ok(match &record.body {
-        OpBody::Lut { table } => {
-            let bytes = model.data.get(*table as usize..).and_then(|t| t.get(..256)).ok_or(())?;
-            bytes.iter().all(|&b| b == 1 || b == 0xff)
-        }
+        OpBody::Lut { table } => lut_entries(model, record, *table)?.2,
         OpBody::MaxPool { .. } => model.tensor(record.input).map_err(|_| ())?.bipolar,
         _ => false,
     })
+}
+
+/// The lowest and highest value of the 256 entries of the lookup table at
+/// data offset `table` of Lut `record` (read as its output's values), and
+/// whether every entry is the byte of -1 or +1. One pass without early
+/// exit, shared by both checks: validation code, kept small.
+#[inline(never)]
+fn lut_entries(model: &Model<'_>, record: &OpRecord, table: u32) -> Result<(i32, i32, bool), ()> {
+    let values = Values::new(model.tensor(record.output).map_err(|_| ())?.quant.signed);
+    let bytes = model.data.get(table as usize..).and_then(|t| t.get(..256)).ok_or(())?;
+    Ok(bytes
+        .iter()
+        .fold((i32::MAX, i32::MIN, true), |(min, max, bipolar), &b| {
+            let v = values.get(b);
+            (min.min(v), max.max(v), bipolar && (b == 1 || b == 0xff))
+        }))
 }
 
 /// Whether every window of a pooling op holds an input value.
