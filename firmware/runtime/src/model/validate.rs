@@ -2,9 +2,9 @@
 
 use super::Model;
 use super::prepare::Step;
-use crate::Error;
 use crate::format::{Kernel, OpBody, OpRecord, Window, f32_at};
 use crate::kernels::{Geometry, Values, gemm};
+use crate::{Error, WeightFormat};
 
 /// Validates the tensor table and the op graph of a model whose header,
 /// sections and CRC were already checked.
@@ -99,20 +99,24 @@ fn check_contents(model: &Model<'_>, record: &OpRecord) -> Result<(), ()> {
 /// Whether this build has the weight path of a Gemm op (the weight widths
 /// are cargo features, see [`gemm::built_in`]); other ops pass.
 fn gemm_built_in(model: &Model<'_>, record: &OpRecord) -> Result<bool, Error> {
+    Ok(gemm_rows(model, record)?.is_none_or(|(format, taps)| gemm::built_in(format, taps)))
+}
+
+/// The weight format and row length of a Gemm op, `None` for other ops.
+pub(super) fn gemm_rows(model: &Model<'_>, record: &OpRecord) -> Result<Option<(WeightFormat, usize)>, Error> {
     let x = model.tensor(record.input)?;
-    let (affine, taps) = match (&record.body, record.kernel) {
+    Ok(match (&record.body, record.kernel) {
         (OpBody::Conv { window, affine, .. }, Kernel::Gemm) => {
             // `Step::prepare` checked the input's rank.
             let c = x.shape.chw().map_or(0, |[c, _, _]| c);
-            (
-                affine,
+            Some((
+                affine.format,
                 c * usize::from(window.kernel[0]) * usize::from(window.kernel[1]),
-            )
+            ))
         }
-        (OpBody::Dense { affine }, Kernel::Gemm) => (affine, x.shape.elements()),
-        _ => return Ok(true),
-    };
-    Ok(gemm::built_in(affine.format, taps))
+        (OpBody::Dense { affine }, Kernel::Gemm) => Some((affine.format, x.shape.elements())),
+        _ => None,
+    })
 }
 
 /// Whether `record` can only write -1 and +1.
