@@ -57,12 +57,12 @@ pub(super) fn validate(model: &Model<'_>) -> Result<(), Error> {
         views_only(next..record.output)?;
         next = record.output + 1;
         Step::prepare(model, index, record)?;
-        if !gemm_built_in(model, record)? {
-            return Err(Error::OpNotBuiltIn { index });
-        }
         check_contents(model, record).map_err(|()| err)?;
         if model.tensor(record.output)?.bipolar && !writes_bipolar(model, record).map_err(|()| err)? {
             return Err(Error::InvalidTensor { index: record.output });
+        }
+        if !gemm_built_in(model, record)? {
+            return Err(Error::OpNotBuiltIn { index });
         }
         Ok(())
     })?;
