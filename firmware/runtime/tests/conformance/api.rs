@@ -56,14 +56,14 @@ fn features_name_the_optional_parts_a_model_needs() {
     let mut b = ProgramBuilder::new();
     let x = b.input(&[8], q(8, true)).unwrap();
     let y = b
-        .dense(x, dense(2, WeightFormat::Signed(4), vec![1; 16], q(8, true)))
+        .dense(x, dense(2, WeightFormat::Signed(8), vec![1; 16], q(8, true)))
         .unwrap();
     let z = b.lut(y, &[0; 256], q(8, true)).unwrap();
     b.output(z).unwrap();
     let bytes = b.finish().unwrap().bytes;
     let m = Model::from_bytes(&bytes).unwrap();
     for dsp in [true, false] {
-        assert_eq!(m.features(dsp).unwrap(), BTreeSet::from(["lut", "weights-4"]));
+        assert_eq!(m.features(dsp).unwrap(), BTreeSet::from(["lut", "weights-8"]));
     }
 }
 
