@@ -2,7 +2,7 @@
 //! cargo features a device build for known models enables.
 
 use super::Model;
-use super::validate::gemm_rows;
+use super::validate::{direct_generic, gemm_rows};
 use crate::Error;
 use crate::format::{Kernel, OpBody};
 use crate::kernels::gemm::WeightPath;
@@ -11,9 +11,10 @@ use std::collections::BTreeSet;
 impl Model<'_> {
     /// The cargo features of `lowbit-runtime` a device needs to run this
     /// model, besides the kernels every build has (Gemm and Direct Conv,
-    /// Gemm Dense, MaxPool): the optional kernel families of its ops and
-    /// the weight path of each Gemm layer on a target with (`dsp`:
-    /// Armv7E-M) or without the DSP extension. A runtime built with these
+    /// Gemm Dense, MaxPool): the optional kernel families of its ops, the
+    /// weight path of each Gemm layer on a target with (`dsp`: Armv7E-M)
+    /// or without the DSP extension, and the generic window path of Direct
+    /// Convs that are not 3×3 with stride and dilation 1. A runtime built with these
     /// (or more) runs the model; one without any of them refuses it with
     /// [`Error::OpNotBuiltIn`].
     pub fn features(&self, dsp: bool) -> Result<BTreeSet<&'static str>, Error> {
@@ -29,6 +30,9 @@ impl Model<'_> {
                 _ => None,
             };
             features.extend(family);
+            if direct_generic(record) {
+                features.insert("direct-generic");
+            }
             if let Some((format, taps)) = gemm_rows(self, record)? {
                 features.insert(WeightPath::of(format, taps, dsp).feature());
             }

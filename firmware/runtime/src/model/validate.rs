@@ -3,7 +3,7 @@
 use super::Model;
 use super::prepare::Step;
 use crate::format::{Kernel, OpBody, OpRecord, Window, f32_at};
-use crate::kernels::{Geometry, Values, gemm};
+use crate::kernels::{Geometry, Values, direct, gemm};
 use crate::{Error, WeightFormat};
 
 /// Validates the tensor table and the op graph of a model whose header,
@@ -61,7 +61,7 @@ pub(super) fn validate(model: &Model<'_>) -> Result<(), Error> {
         if model.tensor(record.output)?.bipolar && !writes_bipolar(model, record).map_err(|()| err)? {
             return Err(Error::InvalidTensor { index: record.output });
         }
-        if !gemm_built_in(model, record)? {
+        if !path_built_in(model, record)? {
             return Err(Error::OpNotBuiltIn { index });
         }
         Ok(())
@@ -96,10 +96,23 @@ fn check_contents(model: &Model<'_>, record: &OpRecord) -> Result<(), ()> {
     if ok { Ok(()) } else { Err(()) }
 }
 
-/// Whether this build has the weight path of a Gemm op (the weight widths
-/// are cargo features, see [`gemm::built_in`]); other ops pass.
-fn gemm_built_in(model: &Model<'_>, record: &OpRecord) -> Result<bool, Error> {
+/// Whether this build has the code path an op takes inside its kernel
+/// family: the weight path of a Gemm op (see [`gemm::built_in`]) or the
+/// generic window of a Direct Conv (see [`direct::generic`]); other ops
+/// pass.
+fn path_built_in(model: &Model<'_>, record: &OpRecord) -> Result<bool, Error> {
+    if direct_generic(record) && !cfg!(feature = "direct-generic") {
+        return Ok(false);
+    }
     Ok(gemm_rows(model, record)?.is_none_or(|(format, taps)| gemm::built_in(format, taps)))
+}
+
+/// Whether `record` is a Direct Conv with a window of the generic path.
+pub(super) fn direct_generic(record: &OpRecord) -> bool {
+    match (&record.body, record.kernel) {
+        (OpBody::Conv { window, .. }, Kernel::Direct) => direct::generic(&Geometry::from(window)),
+        _ => false,
+    }
 }
 
 /// The weight format and row length of a Gemm op, `None` for other ops.

@@ -65,6 +65,29 @@ fn features_name_the_optional_parts_a_model_needs() {
     for dsp in [true, false] {
         assert_eq!(m.features(dsp).unwrap(), BTreeSet::from(["lut", "weights-8"]));
     }
+    // A depthwise 3×3 Conv runs on the Direct kernel's always-built path,
+    // a depthwise 3×3 with stride 2 on its generic one.
+    for (stride, expected) in [([1, 1], vec![]), ([2, 2], vec!["direct-generic"])] {
+        let mut b = ProgramBuilder::new();
+        let x = b.input(&[2, 6, 6], q(8, false)).unwrap();
+        let conv = ConvParams {
+            out_channels: 2,
+            kernel: [3, 3],
+            stride,
+            pads: [0; 4],
+            dilation: [1, 1],
+            groups: 2,
+            weights: vec![1; 2 * 9],
+            weight_format: WeightFormat::Signed(8),
+            bias: vec![],
+            requant: Requant::new(vec![1.0], q(8, true)),
+        };
+        let y = b.conv(x, conv).unwrap();
+        b.output(y).unwrap();
+        let bytes = b.finish().unwrap().bytes;
+        let m = Model::from_bytes(&bytes).unwrap();
+        assert_eq!(m.features(true).unwrap(), BTreeSet::from_iter(expected));
+    }
 }
 
 #[test]
