@@ -17,7 +17,7 @@ use crate::{
     cli::{DeployArgs, EXAMPLE_MODEL, ModeArg, seconds},
     device::{self, DeviceExit, Parity, Runner},
     elf::Elf,
-    firmware::{Mode, build_firmware},
+    firmware::{Mode, build_firmware_for},
     fit::{self, Needs, Offer},
     model::{Facts, Inputs, Program, dequantize, output_value, reference},
     plugin::IcountPlugin,
@@ -73,7 +73,7 @@ pub fn run(root: &Path, args: &DeployArgs) -> Result<()> {
         ModeArg::Embedded => Mode::Embedded { image: image_path.clone() },
         ModeArg::Loaded => Mode::Loaded,
     };
-    let elf = build_firmware(root, board, &mode)?;
+    let elf = build_firmware_for(root, board, &mode, &program.lbm)?;
     print_sizes(board, &mode, &Elf::read(&elf.0)?, facts.as_ref());
     if args.build_only {
         println!("built {} ({mode} mode); --build-only: not run", elf.0.display());

@@ -72,6 +72,27 @@ pub fn build_firmware_with(root: &Path, board: &Board, mode: &Mode, extra_featur
     build_firmware_kernels(root, board, mode, &features)
 }
 
+/// The runtime's optional features (kernel families, Gemm weight paths)
+/// that a firmware for `board` needs to run the program `lbm`, as
+/// `Model::features` names them.
+pub fn model_features(board: &Board, lbm: &[u8]) -> Result<Vec<&'static str>> {
+    let model = lowbit_runtime::Model::from_bytes(lbm).context("reading the program")?;
+    // `lowbit-arch` takes its DSP path on Armv7E-M (`thumbv7em-*`).
+    let dsp = board.target.triple().starts_with("thumbv7em");
+    Ok(model.features(dsp).context("listing the program's kernels")?.into_iter().collect())
+}
+
+/// [`build_firmware`] for `mode` running the program `lbm`: an embedded
+/// image gets only the runtime features the program needs on `board`
+/// ([`model_features`]; every kernel if the runtime refuses the program,
+/// so that the device reports why), a loaded-mode firmware every kernel.
+pub fn build_firmware_for(root: &Path, board: &Board, mode: &Mode, lbm: &[u8]) -> Result<ElfPath> {
+    match (mode, model_features(board, lbm)) {
+        (Mode::Embedded { .. }, Ok(features)) => build_firmware_kernels(root, board, mode, &features),
+        _ => build_firmware(root, board, mode),
+    }
+}
+
 /// [`build_firmware`] with exactly the given extra features: the runtime's
 /// optional kernel families among them (`all-ops`, `lut`, ...) are the only
 /// ones built in.

@@ -11,9 +11,10 @@
 //!   Results: `target/lowbit-bench/models.{md,json}`.
 //! - **Runtime size**: `.text` of the `lowbit_runtime`/`lowbit_arch`
 //!   functions in the layer firmware (which holds every kernel), and in a
-//!   firmware built with only the kernel families of a conv + dense + pool
-//!   model ([`CNN_KERNELS`]), which runs the example CNN bit-exactly to
-//!   prove it is complete, per board.
+//!   firmware built with only the optional runtime features that the
+//!   example CNN (conv, dense and pool layers) needs on that board (from
+//!   `Model::features`: its kernel families and Gemm weight paths), which
+//!   runs the CNN bit-exactly to prove it is complete, per board.
 
 use std::path::{Path, PathBuf};
 
@@ -26,7 +27,7 @@ use crate::{
     cli::{BenchArgs, seconds},
     device::{self, Parity, Runner},
     elf::Elf,
-    firmware::{ElfPath, Mode, build_firmware, build_firmware_kernels, build_firmware_with},
+    firmware::{ElfPath, Mode, build_firmware, build_firmware_kernels, build_firmware_with, model_features},
     fit::{self, Needs, Offer},
     layers::{SliceProgram, Variant, WeightKind},
     model::{Inputs, Program, reference},
@@ -40,11 +41,7 @@ pub const LAYER_BOARDS: [&str; 4] = ["qemu-mps2-an386", "qemu-mps2-an385", "qemu
 const RUNS: usize = 2;
 /// Slice counts tried, in order, until a layer fits the board's RAM.
 const SLICES: [usize; 5] = [1, 2, 4, 8, 16];
-/// The runtime's optional kernel families the example CNN needs besides
-/// the ones always built (gemm/direct Conv, gemm Dense, MaxPool): its ReLUs
-/// are lookup tables.
-const CNN_KERNELS: [&str; 1] = ["lut"];
-/// The example model run on the [`CNN_KERNELS`] build.
+/// The example model run on the conv + dense + pool build.
 const CNN_EXAMPLE: &str = "digits_cnn";
 /// The crates whose functions count as the runtime's code.
 const RUNTIME_CRATES: [&str; 2] = ["lowbit_runtime", "lowbit_arch"];
@@ -93,8 +90,10 @@ pub struct SizeRow {
     /// `.text` bytes of the runtime's functions (every kernel).
     pub runtime_text: u64,
     /// `.text` bytes of the runtime's functions in the conv + dense + pool
-    /// build ([`CNN_KERNELS`]).
+    /// build.
     pub cnn_runtime_text: u64,
+    /// The optional runtime features of that build.
+    pub cnn_features: Vec<&'static str>,
     /// Instructions of the example CNN's inference on that build.
     pub cnn_instructions: u64,
     /// `.text` of the whole layer firmware.
@@ -118,7 +117,7 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
     let cnn = cnn_example(root)?;
     for board in &selected {
         outcomes.step(format!("layers on {}", board.name), || {
-            let (cnn_runtime_text, cnn_instructions) = cnn_build(root, board, &cnn, &runner)?;
+            let (cnn_features, cnn_runtime_text, cnn_instructions) = cnn_build(root, board, &cnn, &runner)?;
             let elf = build_firmware_with(root, board, &Mode::Loaded, &["layer-bench"])?;
             let file = Elf::read(&elf.0)?;
             let offer = Offer::from_firmware(board, &file)?;
@@ -126,6 +125,7 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
                 board: board.name.clone(),
                 runtime_text: file.text_of(&RUNTIME_CRATES),
                 cnn_runtime_text,
+                cnn_features,
                 cnn_instructions,
                 firmware_text: file.sections().text,
             });
@@ -154,8 +154,9 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
                  `layer-bench`), equal over two inferences, outputs bit-exact with the host runtime. Cells: \
                  instructions per MAC (`*`: the layer ran in channel slices to fit the board's RAM, counts \
                  summed). Runtime .text: functions of lowbit_runtime and lowbit_arch in that firmware (every \
-                 kernel), and in a loaded-mode firmware with only the kernels of a conv + dense + pool model \
-                 (optional families: lut), which runs the example CNN bit-exactly.\n";
+                 kernel), and in a loaded-mode firmware with only the optional runtime features the example CNN \
+                 (conv + dense + pool) needs on that board (`Model::features`: kernel families and Gemm weight \
+                 paths), which runs the CNN bit-exactly.\n";
     println!("\n{markdown}");
     let md = write_results(root, "layers", "lowbit bench --layers", &markdown, &rows)?;
     eprintln!("results: {}", md.display());
@@ -176,17 +177,24 @@ fn cnn_example(root: &Path) -> Result<catalog::Prepared> {
     catalog::prepare_entry(entry)
 }
 
-/// Builds the conv + dense + pool firmware for `board`, runs the example
-/// CNN on it (bit-exact, equal counts) and returns the runtime's `.text`
-/// and the CNN's instructions.
-fn cnn_build(root: &Path, board: &Board, cnn: &catalog::Prepared, runner: &Runner<'_>) -> Result<(u64, u64)> {
-    let elf = build_firmware_kernels(root, board, &Mode::Loaded, &CNN_KERNELS)?;
+/// Builds the conv + dense + pool firmware for `board` (the runtime
+/// features the example CNN needs there), runs the CNN on it (bit-exact,
+/// equal counts) and returns the features, the runtime's `.text` and the
+/// CNN's instructions.
+fn cnn_build(
+    root: &Path,
+    board: &Board,
+    cnn: &catalog::Prepared,
+    runner: &Runner<'_>,
+) -> Result<(Vec<&'static str>, u64, u64)> {
+    let features = model_features(board, &cnn.program.lbm)?;
+    let elf = build_firmware_kernels(root, board, &Mode::Loaded, &features)?;
     let file = Elf::read(&elf.0)?;
     let offer = Offer::from_firmware(board, &file)?;
     let work = root.join("target/lowbit-bench/cnn-build").join(&board.name);
     let instructions = model_count(board, &elf, offer, cnn, runner, &work)
         .with_context(|| format!("{CNN_EXAMPLE} on the conv + dense + pool build"))?;
-    Ok((file.text_of(&RUNTIME_CRATES), instructions))
+    Ok((features, file.text_of(&RUNTIME_CRATES), instructions))
 }
 
 /// Runs one variant on `board`, in as few slices as fit its RAM.
@@ -342,6 +350,7 @@ fn size_table(sizes: &[SizeRow]) -> String {
                 s.board.clone(),
                 s.runtime_text.to_string(),
                 s.cnn_runtime_text.to_string(),
+                s.cnn_features.join(", "),
                 s.cnn_instructions.to_string(),
                 s.firmware_text.to_string(),
             ]
@@ -351,6 +360,7 @@ fn size_table(sizes: &[SizeRow]) -> String {
         "board",
         "runtime .text (all kernels)",
         "runtime .text (conv+dense+pool)",
+        "its optional features",
         "CNN instructions",
         "firmware .text",
     ];

@@ -34,6 +34,13 @@ pub(crate) fn applies(g: &Geometry) -> bool {
     g.kernel[0] * g.kernel[1] <= MAX_TAPS
 }
 
+/// Whether the window takes the generic path (any window but 3×3 with
+/// stride and dilation 1), which is in the build only with the cargo
+/// feature `direct-generic`.
+pub(crate) fn generic(g: &Geometry) -> bool {
+    !(g.kernel == [3, 3] && g.stride == [1, 1] && g.dilation == [1, 1])
+}
+
 /// Bytes of a padded `[H, W]` plane.
 pub(crate) fn plane_len(g: &Geometry, [h, w]: [usize; 2]) -> usize {
     (h + g.pads[0] + g.pads[2]) * (w + g.pads[1] + g.pads[3])
@@ -65,9 +72,9 @@ pub(crate) fn conv_with(a: &ConvArgs<'_>, x: &[u8], y: &mut [u8], scratch: &mut 
     plane.fill(a.x_zero as u8 ^ flip);
     let [kh, kw] = g.kernel;
     let taps = kh * kw;
-    let shape = match (kh == 3 && kw == 3 && g.stride == [1, 1] && g.dilation == [1, 1], dsp) {
-        (true, true) => Shape::Dsp3x3,
-        (true, false) => Shape::Scalar3x3,
+    let shape = match (generic(g), dsp) {
+        (false, true) => Shape::Dsp3x3,
+        (false, false) => Shape::Scalar3x3,
         _ => Shape::Generic,
     };
     let window = Window {
@@ -99,7 +106,11 @@ pub(crate) fn conv_with(a: &ConvArgs<'_>, x: &[u8], y: &mut [u8], scratch: &mut 
                     match shape {
                         Shape::Dsp3x3 => window.dsp_3x3(plane, &taps3, [oy, ox], run)?,
                         Shape::Scalar3x3 => window.scalar_3x3(plane, &weights, [oy, ox], run)?,
-                        Shape::Generic => window.generic(plane, &weights, [oy, ox], run)?,
+                        Shape::Generic if cfg!(feature = "direct-generic") => {
+                            window.generic(plane, &weights, [oy, ox], run)?
+                        }
+                        // Left out of this build (see `generic`).
+                        Shape::Generic => return Err(Fault),
                     }
                     (filled, ox) = (filled + len, ox + len);
                     if filled == RUN || (oy + 1 == oh && ox == ow) {

@@ -103,8 +103,7 @@ impl Geometry {
 
     /// Calls `f` with every input byte under the window whose top-left tap
     /// is at `origin` (may be negative: padding). Returns how many taps
-    /// fell inside the input. Taps in the padding are skipped without being
-    /// visited, so the cost is the number of valid taps, whatever the kernel.
+    /// fell inside the input; taps in the padding are skipped.
     #[inline]
     pub(crate) fn for_each_tap(
         &self,
@@ -113,14 +112,13 @@ impl Geometry {
         origin: [isize; 2],
         mut f: impl FnMut(u8),
     ) -> usize {
-        let (dy, dx) = (self.dilation[0], self.dilation[1]);
         let mut count = 0;
-        for ky in inside(origin[0], dy, self.kernel[0], h) {
-            let Some(line) = row(plane, h, w, origin[0] + (ky * dy) as isize) else {
+        for ky in 0..self.kernel[0] {
+            let Some(line) = row(plane, h, w, origin[0] + (ky * self.dilation[0]) as isize) else {
                 continue;
             };
-            for kx in inside(origin[1], dx, self.kernel[1], w) {
-                if let Some(&b) = at(line, origin[1] + (kx * dx) as isize) {
+            for kx in 0..self.kernel[1] {
+                if let Some(&b) = at(line, origin[1] + (kx * self.dilation[1]) as isize) {
                     f(b);
                     count += 1;
                 }

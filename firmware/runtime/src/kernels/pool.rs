@@ -62,15 +62,14 @@ fn for_each_window(
 #[inline(never)]
 pub(crate) fn max_pool(p: &MaxPoolArgs, x: &[u8], y: &mut [u8]) -> Result<(), Fault> {
     let [_, h, w] = p.input;
+    // Bytes with the sign bit flipped compare like the values they store;
+    // -1 stands for a window without a value.
+    let flip = if p.x.signed() { 0x80 } else { 0 };
     for_each_window(p, x, y, |plane, out, origin| {
-        let mut best: Option<(i32, u8)> = None;
-        p.geometry.for_each_tap(plane, [h, w], origin, |b| {
-            let v = p.x.get(b);
-            if best.is_none_or(|(m, _)| v > m) {
-                best = Some((v, b));
-            }
-        });
-        *out = best.ok_or(Fault)?.1;
+        let mut best = -1i32;
+        p.geometry
+            .for_each_tap(plane, [h, w], origin, |b| best = best.max(i32::from(b ^ flip)));
+        *out = u8::try_from(best).map_err(|_| Fault)? ^ flip;
         Ok(())
     })
 }

@@ -1,5 +1,7 @@
 //! The device API: parse and validate an `.lbm` blob in place, then run it.
 
+#[cfg(feature = "std")]
+mod features;
 mod prepare;
 mod validate;
 

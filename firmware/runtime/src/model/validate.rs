@@ -2,9 +2,9 @@
 
 use super::Model;
 use super::prepare::Step;
-use crate::Error;
-use crate::format::{OpBody, OpRecord, Window, f32_at};
-use crate::kernels::{Geometry, Values};
+use crate::format::{Kernel, OpBody, OpRecord, Window, f32_at};
+use crate::kernels::{Geometry, Values, direct, gemm};
+use crate::{Error, WeightFormat};
 
 /// Validates the tensor table and the op graph of a model whose header,
 /// sections and CRC were already checked.
@@ -61,6 +61,9 @@ pub(super) fn validate(model: &Model<'_>) -> Result<(), Error> {
         if model.tensor(record.output)?.bipolar && !writes_bipolar(model, record).map_err(|()| err)? {
             return Err(Error::InvalidTensor { index: record.output });
         }
+        if !path_built_in(model, record)? {
+            return Err(Error::OpNotBuiltIn { index });
+        }
         Ok(())
     })?;
     views_only(next..model.header.tensor_count)
@@ -84,27 +87,74 @@ fn check_contents(model: &Model<'_>, record: &OpRecord) -> Result<(), ()> {
             pool_windows_filled(model, record, window)? && finite(requant.multipliers, requant.count)
         }
         OpBody::Lut { table } => {
-            let y = model.tensor(record.output).map_err(|_| ())?;
-            let (lo, hi) = y.quant.range();
-            let values = Values::new(y.quant.signed);
-            let bytes = model.data.get(*table as usize..).and_then(|t| t.get(..256)).ok_or(())?;
-            bytes.iter().all(|&b| (lo..=hi).contains(&values.get(b)))
+            let (lo, hi) = model.tensor(record.output).map_err(|_| ())?.quant.range();
+            let (min, max, _) = lut_entries(model, record, *table)?;
+            lo <= min && max <= hi
         }
         OpBody::Add { .. } => true,
     };
     if ok { Ok(()) } else { Err(()) }
 }
 
+/// Whether this build has the code path an op takes inside its kernel
+/// family: the weight path of a Gemm op (see [`gemm::built_in`]) or the
+/// generic window of a Direct Conv (see [`direct::generic`]); other ops
+/// pass.
+fn path_built_in(model: &Model<'_>, record: &OpRecord) -> Result<bool, Error> {
+    if direct_generic(record) && !cfg!(feature = "direct-generic") {
+        return Ok(false);
+    }
+    Ok(gemm_rows(model, record)?.is_none_or(|(format, taps)| gemm::built_in(format, taps)))
+}
+
+/// Whether `record` is a Direct Conv with a window of the generic path.
+pub(super) fn direct_generic(record: &OpRecord) -> bool {
+    match (&record.body, record.kernel) {
+        (OpBody::Conv { window, .. }, Kernel::Direct) => direct::generic(&Geometry::from(window)),
+        _ => false,
+    }
+}
+
+/// The weight format and row length of a Gemm op, `None` for other ops.
+pub(super) fn gemm_rows(model: &Model<'_>, record: &OpRecord) -> Result<Option<(WeightFormat, usize)>, Error> {
+    let x = model.tensor(record.input)?;
+    Ok(match (&record.body, record.kernel) {
+        (OpBody::Conv { window, affine, .. }, Kernel::Gemm) => {
+            // `Step::prepare` checked the input's rank.
+            let c = x.shape.chw().map_or(0, |[c, _, _]| c);
+            Some((
+                affine.format,
+                c * usize::from(window.kernel[0]) * usize::from(window.kernel[1]),
+            ))
+        }
+        (OpBody::Dense { affine }, Kernel::Gemm) => Some((affine.format, x.shape.elements())),
+        _ => None,
+    })
+}
+
 /// Whether `record` can only write -1 and +1.
 fn writes_bipolar(model: &Model<'_>, record: &OpRecord) -> Result<bool, ()> {
     Ok(match &record.body {
-        OpBody::Lut { table } => {
-            let bytes = model.data.get(*table as usize..).and_then(|t| t.get(..256)).ok_or(())?;
-            bytes.iter().all(|&b| b == 1 || b == 0xff)
-        }
+        OpBody::Lut { table } => lut_entries(model, record, *table)?.2,
         OpBody::MaxPool { .. } => model.tensor(record.input).map_err(|_| ())?.bipolar,
         _ => false,
     })
+}
+
+/// The lowest and highest value of the 256 entries of the lookup table at
+/// data offset `table` of Lut `record` (read as its output's values), and
+/// whether every entry is the byte of -1 or +1. One pass without early
+/// exit, shared by both checks: validation code, kept small.
+#[inline(never)]
+fn lut_entries(model: &Model<'_>, record: &OpRecord, table: u32) -> Result<(i32, i32, bool), ()> {
+    let values = Values::new(model.tensor(record.output).map_err(|_| ())?.quant.signed);
+    let bytes = model.data.get(table as usize..).and_then(|t| t.get(..256)).ok_or(())?;
+    Ok(bytes
+        .iter()
+        .fold((i32::MAX, i32::MIN, true), |(min, max, bipolar), &b| {
+            let v = values.get(b);
+            (min.min(v), max.max(v), bipolar && (b == 1 || b == 0xff))
+        }))
 }
 
 /// Whether every window of a pooling op holds an input value.

@@ -44,6 +44,53 @@ fn small() -> Vec<u8> {
 }
 
 #[test]
+fn features_name_the_optional_parts_a_model_needs() {
+    use std::collections::BTreeSet;
+    // Rows of 3 two-bit weights are neither whole lane words nor whole
+    // chunks: the bit-stream path.
+    let bytes = small();
+    let m = Model::from_bytes(&bytes).unwrap();
+    for dsp in [true, false] {
+        assert_eq!(m.features(dsp).unwrap(), BTreeSet::from(["weights-other"]));
+    }
+    let mut b = ProgramBuilder::new();
+    let x = b.input(&[8], q(8, true)).unwrap();
+    let y = b
+        .dense(x, dense(2, WeightFormat::Signed(8), vec![1; 16], q(8, true)))
+        .unwrap();
+    let z = b.lut(y, &[0; 256], q(8, true)).unwrap();
+    b.output(z).unwrap();
+    let bytes = b.finish().unwrap().bytes;
+    let m = Model::from_bytes(&bytes).unwrap();
+    for dsp in [true, false] {
+        assert_eq!(m.features(dsp).unwrap(), BTreeSet::from(["lut", "weights-8"]));
+    }
+    // A depthwise 3×3 Conv runs on the Direct kernel's always-built path,
+    // a depthwise 3×3 with stride 2 on its generic one.
+    for (stride, expected) in [([1, 1], vec![]), ([2, 2], vec!["direct-generic"])] {
+        let mut b = ProgramBuilder::new();
+        let x = b.input(&[2, 6, 6], q(8, false)).unwrap();
+        let conv = ConvParams {
+            out_channels: 2,
+            kernel: [3, 3],
+            stride,
+            pads: [0; 4],
+            dilation: [1, 1],
+            groups: 2,
+            weights: vec![1; 2 * 9],
+            weight_format: WeightFormat::Signed(8),
+            bias: vec![],
+            requant: Requant::new(vec![1.0], q(8, true)),
+        };
+        let y = b.conv(x, conv).unwrap();
+        b.output(y).unwrap();
+        let bytes = b.finish().unwrap().bytes;
+        let m = Model::from_bytes(&bytes).unwrap();
+        assert_eq!(m.features(true).unwrap(), BTreeSet::from_iter(expected));
+    }
+}
+
+#[test]
 fn accessors_describe_the_model() {
     let bytes = small();
     let m = Model::from_bytes(&bytes).unwrap();

@@ -58,6 +58,16 @@ impl Lanes {
         }
     }
 
+    /// Whether this build has the lane loops of this width (cargo features
+    /// `weights-8`, `weights-4`, `weights-2`).
+    pub(super) fn built_in(self) -> bool {
+        match self {
+            Lanes::S8 => cfg!(feature = "weights-8"),
+            Lanes::S4 => cfg!(feature = "weights-4"),
+            Lanes::S2 => cfg!(feature = "weights-2"),
+        }
+    }
+
     /// `log2` of the factor the weights unpack with.
     pub(super) fn shift(self) -> u32 {
         match self {
@@ -105,9 +115,17 @@ impl Lanes {
     /// channels' planes.
     pub(super) fn pixels(self, rows: Rows<'_>, block: &[u32], outputs: &mut Outputs<'_, '_>) -> Result<(), Fault> {
         match self {
-            Lanes::S8 => self.pixels_with(rows, block, outputs, lowbit_arch::dot_rows_1x4_s8),
-            Lanes::S4 => self.pixels_with(rows, block, outputs, lowbit_arch::dot_rows_1x4_s4),
-            Lanes::S2 => self.pixels_with(rows, block, outputs, lowbit_arch::dot_rows_1x4_s2),
+            Lanes::S8 if cfg!(feature = "weights-8") => {
+                self.pixels_with(rows, block, outputs, lowbit_arch::dot_rows_1x4_s8)
+            }
+            Lanes::S4 if cfg!(feature = "weights-4") => {
+                self.pixels_with(rows, block, outputs, lowbit_arch::dot_rows_1x4_s4)
+            }
+            Lanes::S2 if cfg!(feature = "weights-2") => {
+                self.pixels_with(rows, block, outputs, lowbit_arch::dot_rows_1x4_s2)
+            }
+            // Left out of this build (see `Lanes::built_in`).
+            _ => Err(Fault),
         }
     }
 
@@ -167,12 +185,19 @@ impl Lanes {
         let stride = if count == 1 { 0 } else { row_bytes };
         let width = self.per_word() / 2;
         let p = patch.get(..words * width).ok_or(Fault)?;
+        let (s8, s4, s2) = (
+            cfg!(feature = "weights-8"),
+            cfg!(feature = "weights-4"),
+            cfg!(feature = "weights-2"),
+        );
         let sums = match (self, count.max(2)) {
-            (Lanes::S8, 4) => lowbit_arch::dot_4x1_s8(w, stride, p.as_chunks().0),
-            (Lanes::S8, _) => lowbit_arch::dot_2x1_s8(w, stride, p.as_chunks().0).map(|[a, b]| [a, b, 0, 0]),
-            (Lanes::S4, 3) => lowbit_arch::dot_3x1_s4(w, stride, p.as_chunks().0).map(|[a, b, c]| [a, b, c, 0]),
-            (Lanes::S4, _) => lowbit_arch::dot_2x1_s4(w, stride, p.as_chunks().0).map(|[a, b]| [a, b, 0, 0]),
-            (Lanes::S2, _) => lowbit_arch::dot_2x1_s2(w, stride, p.as_chunks().0).map(|[a, b]| [a, b, 0, 0]),
+            (Lanes::S8, 4) if s8 => lowbit_arch::dot_4x1_s8(w, stride, p.as_chunks().0),
+            (Lanes::S8, _) if s8 => lowbit_arch::dot_2x1_s8(w, stride, p.as_chunks().0).map(|[a, b]| [a, b, 0, 0]),
+            (Lanes::S4, 3) if s4 => lowbit_arch::dot_3x1_s4(w, stride, p.as_chunks().0).map(|[a, b, c]| [a, b, c, 0]),
+            (Lanes::S4, _) if s4 => lowbit_arch::dot_2x1_s4(w, stride, p.as_chunks().0).map(|[a, b]| [a, b, 0, 0]),
+            (Lanes::S2, _) if s2 => lowbit_arch::dot_2x1_s2(w, stride, p.as_chunks().0).map(|[a, b]| [a, b, 0, 0]),
+            // Left out of this build (see `Lanes::built_in`).
+            _ => None,
         };
         let mut sums = sums.ok_or(Fault)?;
         if partial > 0 {

@@ -32,10 +32,10 @@ pub(super) enum Layout {
 
 impl Layout {
     /// The layout for weights of `format` in rows of `taps`, on the DSP path
-    /// if `dsp` and the format has one.
+    /// if `dsp` and the format has one in this build.
     pub(super) fn of(format: WeightFormat, taps: usize, dsp: bool) -> Layout {
         match Lanes::of(format, taps) {
-            Some(lanes) if dsp => Layout::Lanes(lanes),
+            Some(lanes) if dsp && lanes.built_in() => Layout::Lanes(lanes),
             _ => Layout::Scalar,
         }
     }

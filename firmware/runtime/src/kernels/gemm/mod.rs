@@ -57,6 +57,68 @@ pub(crate) fn conv_scratch_len(g: &Geometry, [c, h, w]: [usize; 3]) -> usize {
     2 * PIXELS * slots + 4 * slots + padded.next_multiple_of(4) + 3
 }
 
+/// The weight path a Gemm layer takes, each a cargo feature of its own
+/// (`weights-8`, `weights-4`, `weights-2`, `weights-other`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WeightPath {
+    /// 8-bit two's complement rows: the lane loops (Armv7E-M) or the
+    /// whole-chunk decoder (elsewhere).
+    W8,
+    /// 4-bit two's complement rows, likewise.
+    W4,
+    /// 2-bit two's complement rows, likewise.
+    W2,
+    /// The bit-stream path, which takes every format and row length.
+    Other,
+}
+
+impl WeightPath {
+    /// The path of rows of `taps` weights of `format` on a target with
+    /// (`dsp`) or without the DSP extension: the lanes need rows of whole
+    /// lane words, the scalar decoders rows of whole chunks.
+    pub(crate) fn of(format: WeightFormat, taps: usize, dsp: bool) -> WeightPath {
+        let whole = if dsp {
+            Lanes::of(format, taps).is_some()
+        } else {
+            taps.is_multiple_of(scalar::CHUNK)
+        };
+        match format {
+            WeightFormat::Signed(8) if whole => WeightPath::W8,
+            WeightFormat::Signed(4) if whole => WeightPath::W4,
+            WeightFormat::Signed(2) if whole => WeightPath::W2,
+            _ => WeightPath::Other,
+        }
+    }
+
+    /// Whether this build has the path.
+    fn built(self) -> bool {
+        match self {
+            WeightPath::W8 => cfg!(feature = "weights-8"),
+            WeightPath::W4 => cfg!(feature = "weights-4"),
+            WeightPath::W2 => cfg!(feature = "weights-2"),
+            WeightPath::Other => cfg!(feature = "weights-other"),
+        }
+    }
+
+    /// The path's cargo feature.
+    #[cfg(feature = "std")]
+    pub(crate) fn feature(self) -> &'static str {
+        match self {
+            WeightPath::W8 => "weights-8",
+            WeightPath::W4 => "weights-4",
+            WeightPath::W2 => "weights-2",
+            WeightPath::Other => "weights-other",
+        }
+    }
+}
+
+/// Whether this build can run a Gemm layer with rows of `taps` weights of
+/// `format` on this target: its own [`WeightPath`] or the bit-stream path,
+/// which takes every layer.
+pub(crate) fn built_in(format: WeightFormat, taps: usize) -> bool {
+    cfg!(feature = "weights-other") || WeightPath::of(format, taps, lowbit_arch::DSP).built()
+}
+
 /// Scratch bytes of a Dense over `inputs` features: one chunked patch,
 /// aligned.
 pub(crate) fn dense_scratch_len(inputs: usize) -> usize {
@@ -216,7 +278,7 @@ pub(crate) fn dense_with(
     layout.widen(x, a.x, patch)?;
     // 8-bit rows of whole words: four rows at a time, all quads of a group
     // in one call.
-    let quads = layout.lanes() == Some(Lanes::S8) && a.inputs.is_multiple_of(4);
+    let quads = cfg!(feature = "weights-8") && layout.lanes() == Some(Lanes::S8) && a.inputs.is_multiple_of(4);
     for (group, out) in y.chunks_mut(ROWS).enumerate() {
         let first = group * ROWS;
         let mut quad_sums = [[0i32; 4]; ROWS / 4];

@@ -14,7 +14,7 @@ use crate::WeightFormat;
 use crate::format::WeightStream;
 
 /// Values per chunk.
-const CHUNK: usize = 8;
+pub(super) const CHUNK: usize = 8;
 
 /// `Σ w·x` of output channel `oc` with each of the [`PIXELS`] patches of a
 /// block (chunk `j` of pixel `q` at words `(j·PIXELS + q)·4`).
@@ -56,22 +56,24 @@ fn by_format<const R: usize, const Q: usize>(
         return stream(rows, out, &chunk, 0, none);
     }
     match rows.format {
-        WeightFormat::Signed(8) => groups::<R, Q, 8>(rows, out, &chunk, |b| b.map(|v| i32::from(v as i8))),
-        WeightFormat::Signed(4) => groups::<R, Q, 4>(rows, out, &chunk, |b| {
+        WeightFormat::Signed(8) if cfg!(feature = "weights-8") => {
+            groups::<R, Q, 8>(rows, out, &chunk, |b| b.map(|v| i32::from(v as i8)))
+        }
+        WeightFormat::Signed(4) if cfg!(feature = "weights-4") => groups::<R, Q, 4>(rows, out, &chunk, |b| {
             let mut w = [0; CHUNK];
             for (pair, &v) in w.as_chunks_mut::<2>().0.iter_mut().zip(b) {
                 *pair = [i32::from(((v << 4) as i8) >> 4), i32::from((v as i8) >> 4)];
             }
             w
         }),
-        WeightFormat::Signed(2) => groups::<R, Q, 2>(rows, out, &chunk, |b| {
+        WeightFormat::Signed(2) if cfg!(feature = "weights-2") => groups::<R, Q, 2>(rows, out, &chunk, |b| {
             let mut w = [0; CHUNK];
             for (quad, &v) in w.as_chunks_mut::<4>().0.iter_mut().zip(b) {
                 *quad = [0, 1, 2, 3].map(|f| i32::from(((v << (6 - 2 * f)) as i8) >> 6));
             }
             w
         }),
-        WeightFormat::Bipolar => groups::<R, Q, 1>(rows, out, &chunk, |[v]| {
+        WeightFormat::Bipolar if cfg!(feature = "weights-other") => groups::<R, Q, 1>(rows, out, &chunk, |[v]| {
             core::array::from_fn(|i| 1 - 2 * i32::from((v >> i) & 1))
         }),
         _ => stream(rows, out, &chunk, 0, none),
@@ -120,7 +122,8 @@ fn groups<const R: usize, const Q: usize, const B: usize>(
 }
 
 /// Adds the products of weights `done..taps` of each row, read one by one
-/// from the bit stream, to `acc`.
+/// from the bit stream, to `acc` (a fault if there are any and the build
+/// left this path out: cargo feature `weights-other`).
 fn stream<const R: usize, const Q: usize>(
     rows: Rows<'_>,
     out: [usize; R],
@@ -128,6 +131,9 @@ fn stream<const R: usize, const Q: usize>(
     done: usize,
     mut acc: [[i32; Q]; R],
 ) -> Result<[[i32; Q]; R], Fault> {
+    if !cfg!(feature = "weights-other") && done < rows.taps {
+        return Err(Fault);
+    }
     for (acc, &o) in acc.iter_mut().zip(&out) {
         let mut weights = WeightStream::at(
             rows.bytes,
