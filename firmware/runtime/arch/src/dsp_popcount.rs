@@ -122,14 +122,131 @@ macro_rules! rows {
     }};
 }
 
+/// The loop for rows of exactly eight words (256 bits), unrolled: per row
+/// two carry-save triples and a pair, the input words read at fixed
+/// offsets from `s` (`r8`, never moved), the counts stored through `r9`,
+/// the row loop ending at the weight pointer's end (the stack slot).
+/// Thirteen registers plus `r7`, saved on the stack with the end pointer.
+macro_rules! rows8 {
+    ($op:literal, $w:expr, $s:expr, $counts:expr) => {{
+        let end = $w.as_ptr().wrapping_add(32 * $counts.len());
+        // SAFETY: see the module docs; `counts.len() > 0` rows of eight
+        // words lie in the word-aligned `w` (so `end` is at most one past
+        // its end), `s` has eight words and `counts` one entry per row.
+        unsafe {
+            asm!(
+                "push {{r0, r7}}",
+                "mov r12, #0",
+                "mov lr, #0x55555555",
+                "mov r7, #0x33333333",
+                "2:",
+                // Words 0 to 2: carry-save adder, 4-bit field counts
+                // `ones + 2·twos` (at most 12), both sums started.
+                "ldm {pw}!, {{r0, r1, r2}}",
+                "ldm r8, {{r3, r4, r5}}",
+                concat!($op, " r0, r0, r3"),
+                concat!($op, " r1, r1, r4"),
+                concat!($op, " r2, r2, r5"),
+                "eor r3, r0, r1",
+                "and r0, r0, r1",
+                "and r4, r3, r2",
+                "eor r3, r3, r2",
+                "orr r0, r0, r4",
+                "and r4, lr, r3, lsr #1",
+                "sub r3, r3, r4",
+                "and r4, lr, r0, lsr #1",
+                "sub r0, r0, r4",
+                "and r4, r7, r3, lsr #2",
+                "and r3, r3, #0x33333333",
+                "add r3, r3, r4",
+                "and r4, r7, r0, lsr #2",
+                "and r0, r0, #0x33333333",
+                "add r0, r0, r4",
+                "add r3, r3, r0, lsl #1",
+                "usad8 r10, r3, r12",
+                "and r3, r3, #0x0f0f0f0f",
+                "usad8 r11, r3, r12",
+                // Words 3 to 5, the same.
+                "ldm {pw}!, {{r0, r1, r2}}",
+                "ldrd r3, r4, [r8, #12]",
+                "ldr r5, [r8, #20]",
+                concat!($op, " r0, r0, r3"),
+                concat!($op, " r1, r1, r4"),
+                concat!($op, " r2, r2, r5"),
+                "eor r3, r0, r1",
+                "and r0, r0, r1",
+                "and r4, r3, r2",
+                "eor r3, r3, r2",
+                "orr r0, r0, r4",
+                "and r4, lr, r3, lsr #1",
+                "sub r3, r3, r4",
+                "and r4, lr, r0, lsr #1",
+                "sub r0, r0, r4",
+                "and r4, r7, r3, lsr #2",
+                "and r3, r3, #0x33333333",
+                "add r3, r3, r4",
+                "and r4, r7, r0, lsr #2",
+                "and r0, r0, #0x33333333",
+                "add r0, r0, r4",
+                "add r3, r3, r0, lsl #1",
+                "usada8 r10, r3, r12, r10",
+                "and r3, r3, #0x0f0f0f0f",
+                "usada8 r11, r3, r12, r11",
+                // Words 6 and 7: their 4-bit field counts added (at most 8).
+                "ldm {pw}!, {{r0, r1}}",
+                "ldrd r3, r4, [r8, #24]",
+                concat!($op, " r0, r0, r3"),
+                concat!($op, " r1, r1, r4"),
+                "and r4, lr, r0, lsr #1",
+                "sub r0, r0, r4",
+                "and r4, lr, r1, lsr #1",
+                "sub r1, r1, r4",
+                "and r4, r7, r0, lsr #2",
+                "and r0, r0, #0x33333333",
+                "add r0, r0, r4",
+                "and r4, r7, r1, lsr #2",
+                "and r1, r1, #0x33333333",
+                "add r0, r0, r4",
+                "add r0, r0, r1",
+                "usada8 r10, r0, r12, r10",
+                "and r0, r0, #0x0f0f0f0f",
+                "usada8 r11, r0, r12, r11",
+                // count = Σ lo + (whole - Σ lo) / 16.
+                "sub r3, r10, r11",
+                "add r3, r11, r3, lsr #4",
+                "str r3, [r9], #4",
+                "ldr r0, [sp]",
+                "cmp {pw}, r0",
+                "bne 2b",
+                "pop {{r0, r7}}",
+                pw = inout(reg) $w.as_ptr() => _,
+                inout("r8") $s.as_ptr() => _,
+                inout("r9") $counts.as_mut_ptr() => _,
+                inout("r0") end => _,
+                out("r1") _,
+                out("r2") _,
+                out("r3") _,
+                out("r4") _,
+                out("r5") _,
+                out("r10") _,
+                out("r11") _,
+                out("r12") _,
+                out("lr") _,
+            );
+        }
+    }};
+}
+
 /// See [`crate::popcount::popcount_rows`].
 #[inline(never)]
 pub(crate) fn popcount_rows(w: &[u8], s: &[u32], op: BitOp, counts: &mut [u32]) {
     if counts.is_empty() {
         return;
     }
-    match op {
-        BitOp::Xor => rows!("eor", w, s, counts),
-        BitOp::And => rows!("and", w, s, counts),
+    match (op, s.len()) {
+        (BitOp::Xor, 8) => rows8!("eor", w, s, counts),
+        (BitOp::And, 8) => rows8!("and", w, s, counts),
+        (BitOp::Xor, _) => rows!("eor", w, s, counts),
+        (BitOp::And, _) => rows!("and", w, s, counts),
     }
 }

@@ -130,7 +130,11 @@ pub(crate) fn dense_with(
         };
     }
     let bits: &[u32] = bits;
-    let set = bits.iter().map(|w| w.count_ones()).sum::<u32>() as i32;
+    // Only the 1-bit levels need the input's own count.
+    let set = match levels {
+        Levels::Bipolar => 0,
+        Levels::ZeroOne | Levels::MinusOneZero => bits.iter().map(|w| w.count_ones()).sum::<u32>() as i32,
+    };
     let op = match levels {
         Levels::Bipolar => BitOp::Xor,
         Levels::ZeroOne | Levels::MinusOneZero => BitOp::And,
