@@ -42,12 +42,6 @@ impl Levels {
         }
     }
 
-    /// The bit of an input byte: set for `-1`, or for `1` with `ZeroOne`.
-    #[inline]
-    fn bit(self, b: u8) -> u32 {
-        u32::from(b >> self.shift() & 1)
-    }
-
     /// Where an input byte keeps its bit: the sign bit, or bit 0 for
     /// `ZeroOne`.
     #[inline]
@@ -57,26 +51,38 @@ impl Levels {
             Levels::Bipolar | Levels::MinusOneZero => 7,
         }
     }
+}
 
-    /// The bits of 32 input bytes, the first byte's in bit 0: four bytes
-    /// at a time, their bits gathered by one multiplication
-    /// ([`gather4`]).
-    #[inline]
-    fn pack32(self, bytes: &[[u8; 4]; 8]) -> u32 {
-        bytes.iter().enumerate().fold(0, |word, (i, b)| {
-            word | gather4(u32::from_le_bytes(*b) >> self.shift()) << (4 * i)
-        })
+/// The bits of the input bytes `x`, bit `SHIFT` of each (the shift of its
+/// [`Levels`], a constant so that it folds into the masks), into `bits`,
+/// the first byte's in bit 0 of the first word: 32 bytes at a time, eight
+/// by one multiplication ([`gather8`]), the last bytes one by one.
+#[inline(always)]
+fn pack<const SHIFT: u32>(bits: &mut [u32], x: &[u8]) {
+    for (word, chunk) in bits.iter_mut().zip(x.chunks(32)) {
+        *word = match chunk.as_chunks::<8>() {
+            (eights @ [_, _, _, _], []) => eights.iter().enumerate().fold(0, |word, (i, b)| {
+                let [l0, l1, l2, l3, h0, h1, h2, h3] = *b;
+                let (lo, hi) = (
+                    u32::from_le_bytes([l0, l1, l2, l3]),
+                    u32::from_le_bytes([h0, h1, h2, h3]),
+                );
+                word | gather8(lo >> SHIFT, hi >> SHIFT) << (8 * i)
+            }),
+            _ => chunk.iter().rev().fold(0, |w, &b| w << 1 | u32::from(b >> SHIFT & 1)),
+        };
     }
 }
 
-/// Bits 0, 8, 16 and 24 of `w` as bits 0 to 3. With `m` those bits alone
-/// (`b_k` at `8k`), `m · 0x1020_4080` (`2^28 + 2^21 + 2^14 + 2^7`) puts
-/// `b_k` at bit `28 + k`; every other product `b_k · 2^(28 - 7j)` lands at
-/// `28 + 8k - 7j`, at or above bit 36 for `k > j` (dropped) and at distinct
-/// bits below 24 for `k < j` (no carries).
+/// Bits 0, 8, 16 and 24 of `lo`, then of `hi`, as bits 0 to 7. With `x`
+/// holding bit `k` of the result at bit `8k` (`k < 4`, from `lo`) or
+/// `8(k - 4) + 4` (from `hi`), `x · 0x0102_0408` (`2^(24 - 7j)` for `j`
+/// from 0 to 3) puts each of them at bit `24 + k`; every other product
+/// lands at or above bit 32 (dropped) or below bit 24 without carries
+/// into it (checked for all 256 bytes by a test).
 #[inline(always)]
-fn gather4(w: u32) -> u32 {
-    (w & 0x0101_0101).wrapping_mul(0x1020_4080) >> 28
+pub(super) fn gather8(lo: u32, hi: u32) -> u32 {
+    ((lo & 0x0101_0101) | (hi & 0x0101_0101) << 4).wrapping_mul(0x0102_0408) >> 24
 }
 
 /// Whether an input with quantization `q` (declared bipolar or not) has two
@@ -93,7 +99,7 @@ pub(crate) fn scratch_len(inputs: usize) -> usize {
 
 /// Output channels whose counts are collected before they are
 /// requantized together.
-const ROWS: usize = 16;
+const ROWS: usize = 32;
 
 /// Runs a [`Kernel::Binary`](crate::Kernel::Binary) Dense over an input of
 /// the given levels on the fastest path of this target.
@@ -123,11 +129,9 @@ pub(crate) fn dense_with(
         return Err(Fault);
     }
     let bits = lowbit_arch::words_mut(scratch).get_mut(..n.div_ceil(32)).ok_or(Fault)?;
-    for (word, chunk) in bits.iter_mut().zip(x.chunks(32)) {
-        *word = match chunk.as_chunks::<4>() {
-            ([b0, b1, b2, b3, b4, b5, b6, b7], []) => levels.pack32(&[*b0, *b1, *b2, *b3, *b4, *b5, *b6, *b7]),
-            _ => chunk.iter().rev().fold(0, |w, &b| w << 1 | levels.bit(b)),
-        };
+    match levels.shift() {
+        0 => pack::<0>(bits, x),
+        _ => pack::<7>(bits, x),
     }
     let bits: &[u32] = bits;
     // Only the 1-bit levels need the input's own count.
@@ -140,9 +144,16 @@ pub(crate) fn dense_with(
         Levels::ZeroOne | Levels::MinusOneZero => BitOp::And,
     };
     let row_bytes = 4 * bits.len();
+    // `Σ w·x = base + slope · count` (see the module docs).
+    let (base, slope): (i32, i32) = match levels {
+        Levels::Bipolar => (n as i32, -2),
+        Levels::ZeroOne => (set, -2),
+        Levels::MinusOneZero => (set.wrapping_neg(), 2),
+    };
+    // Cleared once: every group writes the entries it reads.
+    let (mut counts, mut sums) = ([0u32; ROWS], [0i32; ROWS]);
     for (group, out) in y.chunks_mut(ROWS).enumerate() {
         let first = group * ROWS;
-        let mut counts = [0u32; ROWS];
         let counts = counts.get_mut(..out.len()).ok_or(Fault)?;
         if !n.is_multiple_of(32) {
             for (o, c) in (first..).zip(counts.iter_mut()) {
@@ -159,16 +170,11 @@ pub(crate) fn dense_with(
                 *c = count_words(row.as_chunks::<4>().0, bits, op);
             }
         }
-        let mut sums = [0i32; ROWS];
+        let sums = sums.get_mut(..out.len()).ok_or(Fault)?;
         for (s, &c) in sums.iter_mut().zip(counts.iter()) {
-            let twice = c.wrapping_mul(2) as i32;
-            *s = match levels {
-                Levels::Bipolar => (n as i32).wrapping_sub(twice),
-                Levels::ZeroOne => set.wrapping_sub(twice),
-                Levels::MinusOneZero => twice.wrapping_sub(set),
-            };
+            *s = base.wrapping_add(slope.wrapping_mul(c as i32));
         }
-        a.out.store_outputs(out, &sums, a.bias, first)?;
+        a.out.store_outputs(out, sums, a.bias, first)?;
     }
     Ok(())
 }
