@@ -123,10 +123,12 @@ macro_rules! rows {
 }
 
 /// The loop for rows of exactly eight words (256 bits), unrolled: per row
-/// two carry-save triples and a pair, the input words read at fixed
-/// offsets from `s` (`r8`, never moved), the counts stored through `r9`,
-/// the row loop ending at the weight pointer's end (the stack slot).
-/// Thirteen registers plus `r7`, saved on the stack with the end pointer.
+/// two carry-save triples and a pair, the input words read from `s` (`r8`)
+/// and `s + 3` (`r7`, saved on the stack first), neither moved, the counts
+/// stored through `r9`, the row loop ending at the weight pointer's end
+/// (`lr`). The bit-field masks are immediates (`x - ((x & 0xaaaaaaaa) >>
+/// 1)`, `(x & 0x33333333) + ((x & 0xcccccccc) >> 2)`), so no register
+/// holds them.
 macro_rules! rows8 {
     ($op:literal, $w:expr, $s:expr, $counts:expr) => {{
         let end = $w.as_ptr().wrapping_add(32 * $counts.len());
@@ -135,10 +137,9 @@ macro_rules! rows8 {
         // its end), `s` has eight words and `counts` one entry per row.
         unsafe {
             asm!(
-                "push {{r0, r7}}",
+                "push {{r7}}",
+                "add r7, r8, #12",
                 "mov r12, #0",
-                "mov lr, #0x55555555",
-                "mov r7, #0x33333333",
                 "2:",
                 // Words 0 to 2: carry-save adder, 4-bit field counts
                 // `ones + 2·twos` (at most 12), both sums started.
@@ -152,24 +153,23 @@ macro_rules! rows8 {
                 "and r4, r3, r2",
                 "eor r3, r3, r2",
                 "orr r0, r0, r4",
-                "and r4, lr, r3, lsr #1",
-                "sub r3, r3, r4",
-                "and r4, lr, r0, lsr #1",
-                "sub r0, r0, r4",
-                "and r4, r7, r3, lsr #2",
+                "and r4, r3, #0xaaaaaaaa",
+                "sub r3, r3, r4, lsr #1",
+                "and r4, r0, #0xaaaaaaaa",
+                "sub r0, r0, r4, lsr #1",
+                "and r4, r3, #0xcccccccc",
                 "and r3, r3, #0x33333333",
-                "add r3, r3, r4",
-                "and r4, r7, r0, lsr #2",
+                "add r3, r3, r4, lsr #2",
+                "and r4, r0, #0xcccccccc",
                 "and r0, r0, #0x33333333",
-                "add r0, r0, r4",
+                "add r0, r0, r4, lsr #2",
                 "add r3, r3, r0, lsl #1",
                 "usad8 r10, r3, r12",
                 "and r3, r3, #0x0f0f0f0f",
                 "usad8 r11, r3, r12",
                 // Words 3 to 5, the same.
                 "ldm {pw}!, {{r0, r1, r2}}",
-                "ldrd r3, r4, [r8, #12]",
-                "ldr r5, [r8, #20]",
+                "ldm r7, {{r3, r4, r5}}",
                 concat!($op, " r0, r0, r3"),
                 concat!($op, " r1, r1, r4"),
                 concat!($op, " r2, r2, r5"),
@@ -178,16 +178,16 @@ macro_rules! rows8 {
                 "and r4, r3, r2",
                 "eor r3, r3, r2",
                 "orr r0, r0, r4",
-                "and r4, lr, r3, lsr #1",
-                "sub r3, r3, r4",
-                "and r4, lr, r0, lsr #1",
-                "sub r0, r0, r4",
-                "and r4, r7, r3, lsr #2",
+                "and r4, r3, #0xaaaaaaaa",
+                "sub r3, r3, r4, lsr #1",
+                "and r4, r0, #0xaaaaaaaa",
+                "sub r0, r0, r4, lsr #1",
+                "and r4, r3, #0xcccccccc",
                 "and r3, r3, #0x33333333",
-                "add r3, r3, r4",
-                "and r4, r7, r0, lsr #2",
+                "add r3, r3, r4, lsr #2",
+                "and r4, r0, #0xcccccccc",
                 "and r0, r0, #0x33333333",
-                "add r0, r0, r4",
+                "add r0, r0, r4, lsr #2",
                 "add r3, r3, r0, lsl #1",
                 "usada8 r10, r3, r12, r10",
                 "and r3, r3, #0x0f0f0f0f",
@@ -197,16 +197,16 @@ macro_rules! rows8 {
                 "ldrd r3, r4, [r8, #24]",
                 concat!($op, " r0, r0, r3"),
                 concat!($op, " r1, r1, r4"),
-                "and r4, lr, r0, lsr #1",
-                "sub r0, r0, r4",
-                "and r4, lr, r1, lsr #1",
-                "sub r1, r1, r4",
-                "and r4, r7, r0, lsr #2",
+                "and r4, r0, #0xaaaaaaaa",
+                "sub r0, r0, r4, lsr #1",
+                "and r4, r1, #0xaaaaaaaa",
+                "sub r1, r1, r4, lsr #1",
+                "and r4, r0, #0xcccccccc",
                 "and r0, r0, #0x33333333",
-                "add r0, r0, r4",
-                "and r4, r7, r1, lsr #2",
+                "add r0, r0, r4, lsr #2",
+                "and r4, r1, #0xcccccccc",
                 "and r1, r1, #0x33333333",
-                "add r0, r0, r4",
+                "add r0, r0, r4, lsr #2",
                 "add r0, r0, r1",
                 "usada8 r10, r0, r12, r10",
                 "and r0, r0, #0x0f0f0f0f",
@@ -215,14 +215,14 @@ macro_rules! rows8 {
                 "sub r3, r10, r11",
                 "add r3, r11, r3, lsr #4",
                 "str r3, [r9], #4",
-                "ldr r0, [sp]",
-                "cmp {pw}, r0",
+                "cmp {pw}, lr",
                 "bne 2b",
-                "pop {{r0, r7}}",
+                "pop {{r7}}",
                 pw = inout(reg) $w.as_ptr() => _,
                 inout("r8") $s.as_ptr() => _,
                 inout("r9") $counts.as_mut_ptr() => _,
-                inout("r0") end => _,
+                inout("lr") end => _,
+                out("r0") _,
                 out("r1") _,
                 out("r2") _,
                 out("r3") _,
@@ -231,7 +231,6 @@ macro_rules! rows8 {
                 out("r10") _,
                 out("r11") _,
                 out("r12") _,
-                out("lr") _,
             );
         }
     }};
