@@ -10,6 +10,10 @@
 //! high fields masked off (`Σ lo`), so the count is `Σ lo + (whole - Σ lo)
 //! / 16`. The one or two words left over take the same path without the
 //! adder.
+//!
+//! Rows of eight words (256 inputs) take an unrolled loop of the same
+//! arithmetic (two triples and a pair whose two field counts are added),
+//! with no per-row bookkeeping beyond storing the count.
 
 #![cfg_attr(lowbit_dsp, allow(dead_code))]
 

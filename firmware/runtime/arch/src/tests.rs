@@ -272,3 +272,21 @@ fn popcounts_count_the_combined_bits_of_each_row() {
     assert_eq!(counts, [16 + 2, 1]);
     assert!(!popcount_rows(&w[..15], &s, BitOp::And, &mut counts));
 }
+
+#[test]
+fn popcounts_of_eight_word_rows_reach_every_bit() {
+    // Rows of eight words (the unrolled Armv7E-M loop): all bits differing,
+    // none, and one bit per word, against an input of alternating words.
+    let s = [0u32, !0, 0, !0, 0, !0, 0, !0];
+    let rows: [[u32; 8]; 3] = [
+        [!0, 0, !0, 0, !0, 0, !0, 0],
+        s,
+        core::array::from_fn(|j| s[j] ^ 1 << (4 * j)),
+    ];
+    let w: Vec<u8> = rows.iter().flatten().flat_map(|v| v.to_le_bytes()).collect();
+    let mut counts = [0u32; 3];
+    assert!(popcount_rows(&w, &s, BitOp::Xor, &mut counts));
+    assert_eq!(counts, [256, 0, 8]);
+    assert!(popcount_rows(&w, &s, BitOp::And, &mut counts));
+    assert_eq!(counts, [0, 128, 124]);
+}
