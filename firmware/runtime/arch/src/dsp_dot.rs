@@ -805,7 +805,65 @@ macro_rules! chunk_u4 {
     };
 }
 
-/// See [`crate::dot::dot_rows_u4`]: the whole groups of four rows.
+/// The lanes of nibble word `$w` against the chunk in `{x0}`, `{x1}`,
+/// `{x2}`, `r7`, into accumulator `$a` (`{m}` holds `0x000F000F`).
+macro_rules! lanes_u4 {
+    ($w:literal, $a:literal) => {
+        concat!(
+            "and {e}, {",
+            $w,
+            "}, {m}\n",
+            "smlad {",
+            $a,
+            "}, {e}, {x0}, {",
+            $a,
+            "}\n",
+            "and {e}, {m}, {",
+            $w,
+            "}, lsr #4\n",
+            "smlad {",
+            $a,
+            "}, {e}, {x1}, {",
+            $a,
+            "}\n",
+            "and {e}, {m}, {",
+            $w,
+            "}, lsr #8\n",
+            "smlad {",
+            $a,
+            "}, {e}, {x2}, {",
+            $a,
+            "}\n",
+            "and {e}, {m}, {",
+            $w,
+            "}, lsr #12\n",
+            "smlad {",
+            $a,
+            "}, {e}, r7, {",
+            $a,
+            "}\n"
+        )
+    };
+}
+
+/// One chunk of a group of four rows: the chunk, then two rows' words per
+/// `LDRD` (the weights are word aligned).
+macro_rules! quad_u4 {
+    () => {
+        concat!(
+            chunk_u4!(),
+            "\nldrd {w}, {v}, [{pw}], #8\n",
+            lanes_u4!("w", "a0"),
+            lanes_u4!("v", "a1"),
+            "ldrd {w}, {v}, [{pw}], #8\n",
+            lanes_u4!("w", "a2"),
+            lanes_u4!("v", "a3")
+        )
+    };
+}
+
+/// See [`crate::dot::dot_rows_u4`]: the whole groups of four rows
+/// (word-aligned `w`, which [`crate::dot::dot_rows_u4`] checks).
 #[inline(never)]
 pub(crate) fn dot_rows_4x1_u4(w: &[u8], p: &[[u32; 4]], init: i32, sums: &mut [[i32; 4]]) {
     let n = p.len();
@@ -813,76 +871,74 @@ pub(crate) fn dot_rows_4x1_u4(w: &[u8], p: &[[u32; 4]], init: i32, sums: &mut [[
         sums.fill([init; 4]);
         return;
     }
+    // Where the pairs of chunks end; an odd last chunk comes after them.
+    let pairs_end = p.as_ptr().wrapping_add(n & !1);
     // SAFETY: see the module docs; the wrapper checked that the
-    // `sums.len()` groups of `4n` words lie in `w` and that `p` holds `n`
-    // chunks. The patch start, `n`, the groups left, the output pointer and
-    // `init` live in five stack slots (`STRD` to the `[i32; 4]` entries is
-    // word aligned); `r7` holds the chunk's last word.
+    // `sums.len()` groups of `4n` words lie in `w`, that `w` is word
+    // aligned (`LDRD`) and that `p` holds `n` chunks. The loop over pairs
+    // of chunks stops when the patch pointer reaches `pairs_end` (it
+    // advances by two chunks a turn from the start, `n & !1` chunks away),
+    // then an odd last chunk runs alone. The patch start, `pairs_end`, the
+    // groups left, the output pointer, `init` and `n & 1` live in six
+    // stack slots (`STRD` to the `[i32; 4]` entries is word aligned); `r7`
+    // holds the chunk's last word.
     unsafe {
         asm!(
             "push {{r7}}",
-            "sub sp, sp, #20",
+            "sub sp, sp, #24",
             "str {pp}, [sp]",
-            "str {n}, [sp, #4]",
+            "str {end}, [sp, #4]",
             "str {g}, [sp, #8]",
             "str {out}, [sp, #12]",
             "str {init}, [sp, #16]",
+            "str {odd}, [sp, #20]",
             "mov {m}, #0x000f000f",
             "3:",
             "ldr {pp}, [sp]",
-            "ldr {n}, [sp, #4]",
             "ldr {a0}, [sp, #16]",
             "mov {a1}, {a0}",
             "mov {a2}, {a0}",
             "mov {a3}, {a0}",
-            // An odd first chunk alone, then two per loop.
-            "tst {n}, #1",
+            "ldr {e}, [sp, #4]",
+            "cmp {pp}, {e}",
             "beq 4f",
-            chunk_u4!(),
-            row_u4!("a0"),
-            row_u4!("a1"),
-            row_u4!("a2"),
-            row_u4!("a3"),
-            "4:",
-            "lsrs {n}, {n}, #1",
-            "beq 5f",
             "2:",
-            chunk_u4!(),
-            row_u4!("a0"),
-            row_u4!("a1"),
-            row_u4!("a2"),
-            row_u4!("a3"),
-            chunk_u4!(),
-            row_u4!("a0"),
-            row_u4!("a1"),
-            row_u4!("a2"),
-            row_u4!("a3"),
-            "subs {n}, {n}, #1",
+            quad_u4!(),
+            quad_u4!(),
+            "ldr {e}, [sp, #4]",
+            "cmp {pp}, {e}",
             "bne 2b",
+            "4:",
+            "ldr {e}, [sp, #20]",
+            "cmp {e}, #0",
+            "beq 5f",
+            quad_u4!(),
             "5:",
             "ldr {x0}, [sp, #12]",
             "strd {a0}, {a1}, [{x0}], #8",
             "strd {a2}, {a3}, [{x0}], #8",
             "str {x0}, [sp, #12]",
-            "ldr {n}, [sp, #8]",
-            "subs {n}, {n}, #1",
-            "str {n}, [sp, #8]",
+            "ldr {e}, [sp, #8]",
+            "subs {e}, {e}, #1",
+            "str {e}, [sp, #8]",
             "bne 3b",
-            "add sp, sp, #20",
+            "add sp, sp, #24",
             "pop {{r7}}",
             pw = inout(reg) w.as_ptr() => _,
             pp = inout(reg) p.as_ptr() => _,
-            n = inout(reg) n => _,
+            end = in(reg) pairs_end,
             g = in(reg) sums.len(),
             out = in(reg) sums.as_mut_ptr(),
             init = in(reg) init,
-            // Written only after `g`, `out` and `init` are stored: they may
-            // share those registers (not the inouts', which the loop reads).
+            odd = in(reg) n & 1,
+            // Written only after the inputs are stored: they may share
+            // those registers (not the inouts', which the loop reads).
             m = lateout(reg) _,
             x0 = lateout(reg) _,
             x1 = lateout(reg) _,
             x2 = lateout(reg) _,
             w = lateout(reg) _,
+            v = lateout(reg) _,
             e = lateout(reg) _,
             a0 = lateout(reg) _,
             a1 = lateout(reg) _,
@@ -948,10 +1004,64 @@ pub(crate) fn dot_1x1_u4(w: &[u8], p: &[[u32; 4]], init: i32) -> i32 {
     a0
 }
 
-/// See [`crate::dot::dot_rows_u4`]: a last group of two rows.
+/// One chunk of a last group of two rows: both rows' words with one
+/// `LDRD` (the weights are word aligned).
+macro_rules! pair_u4 {
+    () => {
+        concat!(
+            chunk_u4!(),
+            "\nldrd {w}, {v}, [{pw}], #8\n",
+            lanes_u4!("w", "a0"),
+            lanes_u4!("v", "a1")
+        )
+    };
+}
+
+/// See [`crate::dot::dot_rows_u4`]: a last group of two rows (word-aligned
+/// `w`, which [`crate::dot::dot_rows_u4`] checks).
 #[inline(never)]
 pub(crate) fn dot_2x1_u4(w: &[u8], p: &[[u32; 4]], init: i32) -> [i32; 2] {
-    group_u4!(w, p, init, [a0, a1])
+    let n = p.len();
+    let (mut a0, mut a1) = (init, init);
+    if n > 0 {
+        // SAFETY: see the module docs; the wrapper checked that the
+        // group's `2n` words lie in `w`, that `w` is word aligned (`LDRD`)
+        // and that `p` holds `n` chunks; `r7` holds the chunk's last word.
+        unsafe {
+            asm!(
+                "push {{r7}}",
+                "mov {m}, #0x000f000f",
+                // An odd first chunk alone, then two per loop.
+                "tst {n}, #1",
+                "beq 3f",
+                pair_u4!(),
+                "3:",
+                "lsrs {n}, {n}, #1",
+                "beq 4f",
+                "2:",
+                pair_u4!(),
+                pair_u4!(),
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                "4:",
+                "pop {{r7}}",
+                pw = inout(reg) w.as_ptr() => _,
+                pp = inout(reg) p.as_ptr() => _,
+                n = inout(reg) n => _,
+                a0 = inout(reg) a0,
+                a1 = inout(reg) a1,
+                m = out(reg) _,
+                x0 = out(reg) _,
+                x1 = out(reg) _,
+                x2 = out(reg) _,
+                w = out(reg) _,
+                v = out(reg) _,
+                e = out(reg) _,
+                options(readonly),
+            );
+        }
+    }
+    [a0, a1]
 }
 
 /// See [`crate::dot::dot_rows_u4`]: a last group of three rows.
