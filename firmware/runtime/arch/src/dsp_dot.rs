@@ -1,12 +1,15 @@
 //! The `asm!` bodies of [`crate::dot`] (Armv7E-M).
 //!
 //! Every loop reads exactly `n` weight words (4 bytes each, from any
-//! address) per row and `n` patch chunks, where the safe wrappers in
+//! address, except the nibble loops of two and four rows, which read two
+//! rows' words per `LDRD` and are only called on word-aligned weights)
+//! per row and `n` patch chunks, where the safe wrappers in
 //! [`crate::dot`] have checked that those bytes lie inside the slices
 //! passed in, and writes only registers. The patches are `u32` slices, so
 //! the `LDRD`s that read them are word aligned. The loops run at least once
-//! (`n > 0` is checked first) and count `n` down to zero with `SUBS`, so
-//! they do not preserve the flags. Some dense loops need one register more
+//! (`n > 0` is checked first) and count `n` down to zero with `SUBS` (the
+//! four-row nibble loop compares the patch pointer with its end instead),
+//! so they do not preserve the flags. Some dense loops need one register more
 //! than the allocator may hand out (13: `r7` is the frame pointer): they
 //! save `r7` on the stack first, use it, and restore it at the end.
 #![allow(unsafe_code)]
