@@ -8,7 +8,7 @@
 //! passed in, and writes only registers. The patches are `u32` slices, so
 //! the `LDRD`s that read them are word aligned. The loops run at least once
 //! (`n > 0` is checked first) and count `n` down to zero with `SUBS` (the
-//! four-row nibble loop compares the patch pointer with its end instead),
+//! four-row nibble loop compares the patch pointer with its ends instead),
 //! so they do not preserve the flags. Some dense loops need one register more
 //! than the allocator may hand out (13: `r7` is the frame pointer): they
 //! save `r7` on the stack first, use it, and restore it at the end.
@@ -874,27 +874,29 @@ pub(crate) fn dot_rows_4x1_u4(w: &[u8], p: &[[u32; 4]], init: i32, sums: &mut [[
         sums.fill([init; 4]);
         return;
     }
-    // Where the pairs of chunks end; an odd last chunk comes after them.
-    let pairs_end = p.as_ptr().wrapping_add(n & !1);
+    // Where the runs of four chunks end, and where the patch ends: the last
+    // one to three chunks come one by one.
+    let quads_end = p.as_ptr().wrapping_add(n & !3);
+    let end = p.as_ptr().wrapping_add(n);
     // SAFETY: see the module docs; the wrapper checked that the
     // `sums.len()` groups of `4n` words lie in `w`, that `w` is word
-    // aligned (`LDRD`) and that `p` holds `n` chunks. The loop over pairs
-    // of chunks stops when the patch pointer reaches `pairs_end` (it
-    // advances by two chunks a turn from the start, `n & !1` chunks away),
-    // then an odd last chunk runs alone. The patch start, `pairs_end`, the
-    // groups left, the output pointer, `init` and `n & 1` live in six
-    // stack slots (`STRD` to the `[i32; 4]` entries is word aligned); `r7`
+    // aligned (`LDRD`) and that `p` holds `n` chunks. The loop over runs
+    // of four chunks stops when the patch pointer reaches `quads_end` (it
+    // advances by four chunks a turn from the start, `n & !3` chunks away),
+    // then the one-chunk loop runs until it reaches `end`. The patch start,
+    // `quads_end`, the groups left, the output pointer, `init` and `end`
+    // live in six stack slots (`STRD` to the `[i32; 4]` entries is word aligned); `r7`
     // holds the chunk's last word.
     unsafe {
         asm!(
             "push {{r7}}",
             "sub sp, sp, #24",
             "str {pp}, [sp]",
-            "str {end}, [sp, #4]",
+            "str {quads}, [sp, #4]",
             "str {g}, [sp, #8]",
             "str {out}, [sp, #12]",
             "str {init}, [sp, #16]",
-            "str {odd}, [sp, #20]",
+            "str {end}, [sp, #20]",
             "mov {m}, #0x000f000f",
             "3:",
             "ldr {pp}, [sp]",
@@ -908,14 +910,20 @@ pub(crate) fn dot_rows_4x1_u4(w: &[u8], p: &[[u32; 4]], init: i32, sums: &mut [[
             "2:",
             quad_u4!(),
             quad_u4!(),
+            quad_u4!(),
+            quad_u4!(),
             "ldr {e}, [sp, #4]",
             "cmp {pp}, {e}",
             "bne 2b",
             "4:",
             "ldr {e}, [sp, #20]",
-            "cmp {e}, #0",
+            "cmp {pp}, {e}",
             "beq 5f",
+            "6:",
             quad_u4!(),
+            "ldr {e}, [sp, #20]",
+            "cmp {pp}, {e}",
+            "bne 6b",
             "5:",
             "ldr {x0}, [sp, #12]",
             "strd {a0}, {a1}, [{x0}], #8",
@@ -929,11 +937,11 @@ pub(crate) fn dot_rows_4x1_u4(w: &[u8], p: &[[u32; 4]], init: i32, sums: &mut [[
             "pop {{r7}}",
             pw = inout(reg) w.as_ptr() => _,
             pp = inout(reg) p.as_ptr() => _,
-            end = in(reg) pairs_end,
+            quads = in(reg) quads_end,
+            end = in(reg) end,
             g = in(reg) sums.len(),
             out = in(reg) sums.as_mut_ptr(),
             init = in(reg) init,
-            odd = in(reg) n & 1,
             // Written only after the inputs are stored: they may share
             // those registers (not the inouts', which the loop reads).
             m = lateout(reg) _,
@@ -1034,14 +1042,19 @@ pub(crate) fn dot_2x1_u4(w: &[u8], p: &[[u32; 4]], init: i32) -> [i32; 2] {
             asm!(
                 "push {{r7}}",
                 "mov {m}, #0x000f000f",
-                // An odd first chunk alone, then two per loop.
-                "tst {n}, #1",
+                // The first `n % 4` chunks one by one, then four per loop.
+                "6:",
+                "tst {n}, #3",
                 "beq 3f",
                 pair_u4!(),
+                "sub {n}, {n}, #1",
+                "b 6b",
                 "3:",
-                "lsrs {n}, {n}, #1",
+                "lsrs {n}, {n}, #2",
                 "beq 4f",
                 "2:",
+                pair_u4!(),
+                pair_u4!(),
                 pair_u4!(),
                 pair_u4!(),
                 "subs {n}, {n}, #1",
