@@ -394,6 +394,15 @@ pub fn dot_rows_u4(w: &[u8], words: usize, p: &[[u32; 4]], init: i32, sums: &mut
             rest.fill(init);
             return true;
         }
+        // The `LDRD`s of the weights need them word aligned (validated
+        // blobs are; any other start takes the portable loops).
+        if !w.as_ptr().addr().is_multiple_of(4) {
+            for (g, sums) in groups.iter_mut().enumerate() {
+                nibble_group(head.get(g * 16 * words..).unwrap_or_default(), p, init, sums);
+            }
+            nibble_group(tail, p, init, rest);
+            return true;
+        }
         if !groups.is_empty() {
             crate::dsp_dot::dot_rows_4x1_u4(head, p, init, groups);
         }
@@ -416,7 +425,6 @@ pub fn dot_rows_u4(w: &[u8], words: usize, p: &[[u32; 4]], init: i32, sums: &mut
 
 /// Portable: one interleaved group of `sums.len()` rows of nibble words,
 /// each sum starting at `init`.
-#[cfg(not(lowbit_dsp))]
 fn nibble_group(w: &[u8], p: &[[u32; 4]], init: i32, sums: &mut [i32]) {
     sums.fill(init);
     let rows = sums.len().max(1);

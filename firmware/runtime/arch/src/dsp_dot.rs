@@ -1,12 +1,15 @@
 //! The `asm!` bodies of [`crate::dot`] (Armv7E-M).
 //!
 //! Every loop reads exactly `n` weight words (4 bytes each, from any
-//! address) per row and `n` patch chunks, where the safe wrappers in
+//! address, except the nibble loops of two and four rows, which read two
+//! rows' words per `LDRD` and are only called on word-aligned weights)
+//! per row and `n` patch chunks, where the safe wrappers in
 //! [`crate::dot`] have checked that those bytes lie inside the slices
 //! passed in, and writes only registers. The patches are `u32` slices, so
 //! the `LDRD`s that read them are word aligned. The loops run at least once
-//! (`n > 0` is checked first) and count `n` down to zero with `SUBS`, so
-//! they do not preserve the flags. Some dense loops need one register more
+//! (`n > 0` is checked first) and count `n` down to zero with `SUBS` (the
+//! four-row nibble loop compares the patch pointer with its ends instead),
+//! so they do not preserve the flags. Some dense loops need one register more
 //! than the allocator may hand out (13: `r7` is the frame pointer): they
 //! save `r7` on the stack first, use it, and restore it at the end.
 #![allow(unsafe_code)]
@@ -805,7 +808,65 @@ macro_rules! chunk_u4 {
     };
 }
 
-/// See [`crate::dot::dot_rows_u4`]: the whole groups of four rows.
+/// The lanes of nibble word `$w` against the chunk in `{x0}`, `{x1}`,
+/// `{x2}`, `r7`, into accumulator `$a` (`{m}` holds `0x000F000F`).
+macro_rules! lanes_u4 {
+    ($w:literal, $a:literal) => {
+        concat!(
+            "and {e}, {",
+            $w,
+            "}, {m}\n",
+            "smlad {",
+            $a,
+            "}, {e}, {x0}, {",
+            $a,
+            "}\n",
+            "and {e}, {m}, {",
+            $w,
+            "}, lsr #4\n",
+            "smlad {",
+            $a,
+            "}, {e}, {x1}, {",
+            $a,
+            "}\n",
+            "and {e}, {m}, {",
+            $w,
+            "}, lsr #8\n",
+            "smlad {",
+            $a,
+            "}, {e}, {x2}, {",
+            $a,
+            "}\n",
+            "and {e}, {m}, {",
+            $w,
+            "}, lsr #12\n",
+            "smlad {",
+            $a,
+            "}, {e}, r7, {",
+            $a,
+            "}\n"
+        )
+    };
+}
+
+/// One chunk of a group of four rows: the chunk, then two rows' words per
+/// `LDRD` (the weights are word aligned).
+macro_rules! quad_u4 {
+    () => {
+        concat!(
+            chunk_u4!(),
+            "\nldrd {w}, {v}, [{pw}], #8\n",
+            lanes_u4!("w", "a0"),
+            lanes_u4!("v", "a1"),
+            "ldrd {w}, {v}, [{pw}], #8\n",
+            lanes_u4!("w", "a2"),
+            lanes_u4!("v", "a3")
+        )
+    };
+}
+
+/// See [`crate::dot::dot_rows_u4`]: the whole groups of four rows
+/// (word-aligned `w`, which [`crate::dot::dot_rows_u4`] checks).
 #[inline(never)]
 pub(crate) fn dot_rows_4x1_u4(w: &[u8], p: &[[u32; 4]], init: i32, sums: &mut [[i32; 4]]) {
     let n = p.len();
@@ -813,76 +874,82 @@ pub(crate) fn dot_rows_4x1_u4(w: &[u8], p: &[[u32; 4]], init: i32, sums: &mut [[
         sums.fill([init; 4]);
         return;
     }
+    // Where the runs of four chunks end, and where the patch ends: the last
+    // one to three chunks come one by one.
+    let quads_end = p.as_ptr().wrapping_add(n & !3);
+    let end = p.as_ptr().wrapping_add(n);
     // SAFETY: see the module docs; the wrapper checked that the
-    // `sums.len()` groups of `4n` words lie in `w` and that `p` holds `n`
-    // chunks. The patch start, `n`, the groups left, the output pointer and
-    // `init` live in five stack slots (`STRD` to the `[i32; 4]` entries is
-    // word aligned); `r7` holds the chunk's last word.
+    // `sums.len()` groups of `4n` words lie in `w`, that `w` is word
+    // aligned (`LDRD`) and that `p` holds `n` chunks. The loop over runs
+    // of four chunks stops when the patch pointer reaches `quads_end` (it
+    // advances by four chunks a turn from the start, `n & !3` chunks away),
+    // then the one-chunk loop runs until it reaches `end`. The patch start,
+    // `quads_end`, the groups left, the output pointer, `init` and `end`
+    // live in six stack slots (`STRD` to the `[i32; 4]` entries is word aligned); `r7`
+    // holds the chunk's last word.
     unsafe {
         asm!(
             "push {{r7}}",
-            "sub sp, sp, #20",
+            "sub sp, sp, #24",
             "str {pp}, [sp]",
-            "str {n}, [sp, #4]",
+            "str {quads}, [sp, #4]",
             "str {g}, [sp, #8]",
             "str {out}, [sp, #12]",
             "str {init}, [sp, #16]",
+            "str {end}, [sp, #20]",
             "mov {m}, #0x000f000f",
             "3:",
             "ldr {pp}, [sp]",
-            "ldr {n}, [sp, #4]",
             "ldr {a0}, [sp, #16]",
             "mov {a1}, {a0}",
             "mov {a2}, {a0}",
             "mov {a3}, {a0}",
-            // An odd first chunk alone, then two per loop.
-            "tst {n}, #1",
+            "ldr {e}, [sp, #4]",
+            "cmp {pp}, {e}",
             "beq 4f",
-            chunk_u4!(),
-            row_u4!("a0"),
-            row_u4!("a1"),
-            row_u4!("a2"),
-            row_u4!("a3"),
-            "4:",
-            "lsrs {n}, {n}, #1",
-            "beq 5f",
             "2:",
-            chunk_u4!(),
-            row_u4!("a0"),
-            row_u4!("a1"),
-            row_u4!("a2"),
-            row_u4!("a3"),
-            chunk_u4!(),
-            row_u4!("a0"),
-            row_u4!("a1"),
-            row_u4!("a2"),
-            row_u4!("a3"),
-            "subs {n}, {n}, #1",
+            quad_u4!(),
+            quad_u4!(),
+            quad_u4!(),
+            quad_u4!(),
+            "ldr {e}, [sp, #4]",
+            "cmp {pp}, {e}",
             "bne 2b",
+            "4:",
+            "ldr {e}, [sp, #20]",
+            "cmp {pp}, {e}",
+            "beq 5f",
+            "6:",
+            quad_u4!(),
+            "ldr {e}, [sp, #20]",
+            "cmp {pp}, {e}",
+            "bne 6b",
             "5:",
             "ldr {x0}, [sp, #12]",
             "strd {a0}, {a1}, [{x0}], #8",
             "strd {a2}, {a3}, [{x0}], #8",
             "str {x0}, [sp, #12]",
-            "ldr {n}, [sp, #8]",
-            "subs {n}, {n}, #1",
-            "str {n}, [sp, #8]",
+            "ldr {e}, [sp, #8]",
+            "subs {e}, {e}, #1",
+            "str {e}, [sp, #8]",
             "bne 3b",
-            "add sp, sp, #20",
+            "add sp, sp, #24",
             "pop {{r7}}",
             pw = inout(reg) w.as_ptr() => _,
             pp = inout(reg) p.as_ptr() => _,
-            n = inout(reg) n => _,
+            quads = in(reg) quads_end,
+            end = in(reg) end,
             g = in(reg) sums.len(),
             out = in(reg) sums.as_mut_ptr(),
             init = in(reg) init,
-            // Written only after `g`, `out` and `init` are stored: they may
-            // share those registers (not the inouts', which the loop reads).
+            // Written only after the inputs are stored: they may share
+            // those registers (not the inouts', which the loop reads).
             m = lateout(reg) _,
             x0 = lateout(reg) _,
             x1 = lateout(reg) _,
             x2 = lateout(reg) _,
             w = lateout(reg) _,
+            v = lateout(reg) _,
             e = lateout(reg) _,
             a0 = lateout(reg) _,
             a1 = lateout(reg) _,
@@ -948,10 +1015,69 @@ pub(crate) fn dot_1x1_u4(w: &[u8], p: &[[u32; 4]], init: i32) -> i32 {
     a0
 }
 
-/// See [`crate::dot::dot_rows_u4`]: a last group of two rows.
+/// One chunk of a last group of two rows: both rows' words with one
+/// `LDRD` (the weights are word aligned).
+macro_rules! pair_u4 {
+    () => {
+        concat!(
+            chunk_u4!(),
+            "\nldrd {w}, {v}, [{pw}], #8\n",
+            lanes_u4!("w", "a0"),
+            lanes_u4!("v", "a1")
+        )
+    };
+}
+
+/// See [`crate::dot::dot_rows_u4`]: a last group of two rows (word-aligned
+/// `w`, which [`crate::dot::dot_rows_u4`] checks).
 #[inline(never)]
 pub(crate) fn dot_2x1_u4(w: &[u8], p: &[[u32; 4]], init: i32) -> [i32; 2] {
-    group_u4!(w, p, init, [a0, a1])
+    let n = p.len();
+    let (mut a0, mut a1) = (init, init);
+    if n > 0 {
+        // SAFETY: see the module docs; the wrapper checked that the
+        // group's `2n` words lie in `w`, that `w` is word aligned (`LDRD`)
+        // and that `p` holds `n` chunks; `r7` holds the chunk's last word.
+        unsafe {
+            asm!(
+                "push {{r7}}",
+                "mov {m}, #0x000f000f",
+                // The first `n % 4` chunks one by one, then four per loop.
+                "6:",
+                "tst {n}, #3",
+                "beq 3f",
+                pair_u4!(),
+                "sub {n}, {n}, #1",
+                "b 6b",
+                "3:",
+                "lsrs {n}, {n}, #2",
+                "beq 4f",
+                "2:",
+                pair_u4!(),
+                pair_u4!(),
+                pair_u4!(),
+                pair_u4!(),
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                "4:",
+                "pop {{r7}}",
+                pw = inout(reg) w.as_ptr() => _,
+                pp = inout(reg) p.as_ptr() => _,
+                n = inout(reg) n => _,
+                a0 = inout(reg) a0,
+                a1 = inout(reg) a1,
+                m = out(reg) _,
+                x0 = out(reg) _,
+                x1 = out(reg) _,
+                x2 = out(reg) _,
+                w = out(reg) _,
+                v = out(reg) _,
+                e = out(reg) _,
+                options(readonly),
+            );
+        }
+    }
+    [a0, a1]
 }
 
 /// See [`crate::dot::dot_rows_u4`]: a last group of three rows.

@@ -135,9 +135,11 @@ pub(crate) fn dense(a: &DenseArgs<'_>, x: &[u8], y: &mut [u8], scratch: &mut [u8
     // Every sum starts at -8·Σx.
     let init = OFFSET.wrapping_mul(sum).wrapping_neg();
     let chunks = patch.as_chunks::<4>().0;
+    // Every entry is written by `dot_rows_u4` before it is read: one
+    // buffer for all groups, filled once.
+    let mut all = [init; ROWS];
     for (group, out) in y.chunks_mut(ROWS).enumerate() {
-        let mut sums = [0i32; ROWS];
-        let sums = sums.get_mut(..out.len()).ok_or(Fault)?;
+        let sums = all.get_mut(..out.len()).ok_or(Fault)?;
         let w = a.weights.bytes.get(group * ROWS * 4 * words..).ok_or(Fault)?;
         if !lowbit_arch::dot_rows_u4(w, words, chunks, init, sums) {
             return Err(Fault);
