@@ -700,24 +700,32 @@ pub(crate) fn widen_quads_u8(x: &[[u8; 4]], p: &mut [[u32; 2]]) {
     widen_quads!(x, p, "uxtb16")
 }
 
-/// One word of [`widen_sum_quads!`]: widened to `{pp}`, then (after the
-/// `$flip` lines) added byte by byte to `{s}` with `USADA8`.
-macro_rules! widen_sum_word {
+/// Two words of [`widen_sum_quads!`] (read into `{a}`, `{b}` by two `LDR`s,
+/// any alignment):
+/// widened into `r4`, `r5`, `r8`, `r10`, stored with one `STM`, then
+/// (after the `$flip` instructions, `EOR 0x80808080` for signed bytes)
+/// summed byte by byte into `{s}` with `USADA8`.
+macro_rules! widen_sum_two {
     ($ext:literal, [$($flip:literal),*]) => {
         concat!(
             "ldr {a}, [{px}], #4\n",
-            $ext, " {e}, {a}\n",
-            $ext, " {o}, {a}, ror #8\n",
-            "strd {e}, {o}, [{pp}], #8\n",
-            $($flip, "\n",)*
-            "usada8 {s}, {a}, {zero}, {s}\n"
+            "ldr {b}, [{px}], #4\n",
+            $ext, " r4, {a}\n",
+            $ext, " r5, {a}, ror #8\n",
+            $ext, " r8, {b}\n",
+            $ext, " r10, {b}, ror #8\n",
+            "stm {pp}!, {{r4, r5, r8, r10}}\n",
+            $(concat!($flip, " {a}, {a}, #0x80808080\n"), concat!($flip, " {b}, {b}, #0x80808080\n"),)*
+            "usada8 {s}, {a}, {zero}, {s}\n",
+            "usada8 {s}, {b}, {zero}, {s}\n"
         )
     };
 }
 
 /// The loop of [`crate::dot::widen_sum_bytes`] over groups of four words:
-/// as [`widen_quads!`], and also sums the bytes with `USADA8` (signed bytes
-/// flipped by `EOR 0x80808080` first, which counts each 128 too high).
+/// as [`widen_quads!`] (two widened pairs per `STM`), and also sums the
+/// bytes with `USADA8` (signed bytes flipped by `EOR 0x80808080` first,
+/// which counts each 128 too high).
 macro_rules! widen_sum_quads {
     ($x:expr, $p:expr, $ext:literal, [$($flip:literal),*]) => {{
         let n = $x.len().min($p.len()) / 4;
@@ -725,14 +733,12 @@ macro_rules! widen_sum_quads {
         if n > 0 {
             // SAFETY: see the module docs; `4n` words of `$x` (read with
             // `LDR`, any alignment) and `4n` pairs of `$p` (`u32`s, so the
-            // `STRD`s are word aligned) exist.
+            // `STM`s are word aligned) exist.
             unsafe {
                 asm!(
                     "2:",
-                    widen_sum_word!($ext, [$($flip),*]),
-                    widen_sum_word!($ext, [$($flip),*]),
-                    widen_sum_word!($ext, [$($flip),*]),
-                    widen_sum_word!($ext, [$($flip),*]),
+                    widen_sum_two!($ext, [$($flip),*]),
+                    widen_sum_two!($ext, [$($flip),*]),
                     "subs {n}, {n}, #1",
                     "bne 2b",
                     px = inout(reg) $x.as_ptr() => _,
@@ -741,8 +747,11 @@ macro_rules! widen_sum_quads {
                     s = inout(reg) sum,
                     zero = in(reg) 0u32,
                     a = out(reg) _,
-                    e = out(reg) _,
-                    o = out(reg) _,
+                    b = out(reg) _,
+                    out("r4") _,
+                    out("r5") _,
+                    out("r8") _,
+                    out("r10") _,
                     options(nostack),
                 );
             }
@@ -755,7 +764,7 @@ macro_rules! widen_sum_quads {
 /// words).
 #[inline(never)]
 pub(crate) fn widen_sum_quads_s8(x: &[[u8; 4]], p: &mut [[u32; 2]]) -> i32 {
-    let (sum, quads) = widen_sum_quads!(x, p, "sxtb16", ["eor {a}, {a}, #0x80808080"]);
+    let (sum, quads) = widen_sum_quads!(x, p, "sxtb16", ["eor"]);
     // Each of the `16·quads` bytes was counted 128 too high.
     (sum as i32).wrapping_sub((quads as i32).wrapping_mul(16 * 128))
 }
