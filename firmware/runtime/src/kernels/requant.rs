@@ -77,6 +77,15 @@ impl Output<'_> {
         match self.clamp() {
             Clamp::I8 => self.store_each(out, sums, bias, each, |v| lowbit_arch::ssat8(v) as u8),
             Clamp::U8 => self.store_each(out, sums, bias, each, |v| lowbit_arch::usat8(v) as u8),
+            // A range up to the type's top (ReLU): its floor, then the
+            // saturation does the top (`lo` within the type, so the same
+            // values as the general case).
+            Clamp::Range(lo, 255) if (0..=255).contains(&lo) => {
+                self.store_each(out, sums, bias, each, |v| lowbit_arch::usat8(v.max(lo)) as u8)
+            }
+            Clamp::Range(lo, 127) if (-128..=127).contains(&lo) => {
+                self.store_each(out, sums, bias, each, |v| lowbit_arch::ssat8(v.max(lo)) as u8)
+            }
             Clamp::Range(lo, hi) => self.store_each(out, sums, bias, each, |v| v.max(lo).min(hi) as u8),
         }
         Ok(())

@@ -68,10 +68,13 @@ impl Layer {
         let multipliers: Vec<u8> = (0..channels)
             .flat_map(|_| (rng.range(-50, 400) as f32 / 4096.0).to_le_bytes())
             .collect();
-        let (lo, hi) = if rng.range(0, 1) == 0 {
-            (-128, 127)
-        } else {
-            (rng.range(-128, 0), rng.range(1, 127))
+        // Full ranges, general ones, and ranges up to the type's top
+        // (ReLU: the output stage's floor-then-saturate loops).
+        let (lo, hi) = match rng.range(0, 3) {
+            0 => (-128, 127),
+            1 => (rng.range(-128, 0), rng.range(1, 127)),
+            2 => (rng.range(-128, 126), 127),
+            _ => (rng.range(0, 254), 255),
         };
         Layer {
             weights: pack(&values, format).unwrap(),
