@@ -735,8 +735,17 @@ macro_rules! widen_sum_quads {
             // `LDR`, any alignment) and `4n` pairs of `$p` (`u32`s, so the
             // `STM`s are word aligned) exist.
             unsafe {
+                // Eight words a turn: `n / 2` turns, after half a turn
+                // (entered at `3:`) if `n` is odd.
                 asm!(
+                    "lsrs {n}, {n}, #1",
+                    "bcc 2f",
+                    "adds {n}, {n}, #1",
+                    "b 3f",
                     "2:",
+                    widen_sum_two!($ext, [$($flip),*]),
+                    widen_sum_two!($ext, [$($flip),*]),
+                    "3:",
                     widen_sum_two!($ext, [$($flip),*]),
                     widen_sum_two!($ext, [$($flip),*]),
                     "subs {n}, {n}, #1",
