@@ -151,8 +151,12 @@ impl<'a> Model<'a> {
         let mut pos = 0;
         for index in 0..self.header.op_count {
             let rest = self.ops.get(pos..).ok_or(Error::InvalidOp { index })?;
-            let (record, len) = OpRecord::decode(rest).map_err(|()| Error::InvalidOp { index })?;
-            f(index, &record)?;
+            // Matched by reference: the record is used where `decode` left it.
+            let decoded = OpRecord::decode(rest);
+            let Ok((record, len)) = &decoded else {
+                return Err(Error::InvalidOp { index });
+            };
+            f(index, record)?;
             pos += len;
         }
         if pos == self.ops.len() {
