@@ -325,63 +325,34 @@ fn widen_words(x: &[[u8; 4]], signed: bool, patch: &mut [[u32; 2]]) {
     }
 }
 
-/// [`widen_bytes`], returning the sum of the widened values (the bytes as
-/// `i8` if `signed`, else as `u8`).
+/// The most words [`dot_rows_u4`] takes per row: 256 products of a 4-bit
+/// weight and an 8-bit value sum to less than `2^19` in magnitude, so
+/// their sum scaled by `4096` stays inside `i32`.
+pub const NIBBLE_WORDS_MAX: usize = 32;
+
+/// 4-bit two's complement weights against one patch of 8-bit values
+/// (`i8` or `u8` in `i16` lanes, as [`widen_bytes`] makes them): the sum
+/// of the products of each of `sums.len()` rows of `words` words (at most
+/// [`NIBBLE_WORDS_MAX`]) into `sums`. The rows are stored in groups of
+/// four rows (the last group holds the remaining one to three rows) whose
+/// words are interleaved: word `k` of each row of a group, then word
+/// `k + 1`, so a group of `R` rows takes `4·R·words` bytes, group after
+/// group from the start of `w`. Word `k` of a row multiplies chunk `k` of
+/// `p` lane word by lane word, in the order of the fields' lanes (`(n0,
+/// n4)` with `p[k][0]`, `(n1, n5)` with `p[k][1]`, ...). On Armv7E-M each
+/// field is moved to the top of its 16-bit lane, `(word << (12 - 4j)) &
+/// 0xF000_F000`, a lane that `SMLAD` reads as `4096·n`, and a row's scaled
+/// sum is shifted back by 12 bits once; the portable loops sign-extend the
+/// fields instead. `false` if the rows or the patch are too short or a row
+/// too long.
 #[inline]
-pub fn widen_sum_bytes(x: &[[u8; 4]], signed: bool, patch: &mut [[u32; 2]]) -> i32 {
-    let n = x.len().min(patch.len());
-    #[cfg(lowbit_dsp)]
-    {
-        let quads = n / 4 * 4;
-        let (head, tail) = (x.split_at(quads), patch.split_at_mut(quads));
-        let sum = if signed {
-            crate::dsp_dot::widen_sum_quads_s8(head.0, tail.0)
-        } else {
-            crate::dsp_dot::widen_sum_quads_u8(head.0, tail.0)
-        };
-        let rest = head.1.get(..n - quads).unwrap_or_default();
-        widen_words(rest, signed, tail.1);
-        sum.wrapping_add(byte_sum(rest, signed))
-    }
-    #[cfg(not(lowbit_dsp))]
-    {
-        let x = x.get(..n).unwrap_or_default();
-        widen_words(x, signed, patch);
-        byte_sum(x, signed)
-    }
-}
-
-/// The sum of the bytes of `x`, as `i8` if `signed`, else as `u8`.
-fn byte_sum(x: &[[u8; 4]], signed: bool) -> i32 {
-    let value = |b: u8| if signed { i32::from(b as i8) } else { i32::from(b) };
-    x.as_flattened().iter().map(|&b| value(b)).sum()
-}
-
-/// The four lane words of a nibble weight word `w` (unsigned 4-bit fields
-/// `n0..n7`, `n0` lowest): `(n0, n4) (n1, n5) (n2, n6) (n3, n7)`, each
-/// `(w >> 4j) & 0x000F_000F`.
-#[inline(always)]
-fn nibble_lanes(w: u32) -> [u32; 4] {
-    core::array::from_fn(|j| (w >> (4 * j)) & 0x000f_000f)
-}
-
-/// Unsigned 4-bit weights against one patch: `sums.len()` rows of `words`
-/// words, stored in groups of four rows (the last group holds the
-/// remaining one to three rows) whose words are interleaved: word `k` of
-/// each row of a group, then word `k + 1`, so a group of `R` rows takes
-/// `4·R·words` bytes, group after group from the start of `w`. Word `k` of
-/// a row multiplies chunk `k` of `p` lane word by lane word, in the order of
-/// the fields' lanes (`(n0, n4)` with `p[k][0]`, `(n1, n5)` with `p[k][1]`,
-/// ...), each sum starting at `init`. `false` if the rows or the patch are
-/// too short.
-#[inline]
-pub fn dot_rows_u4(w: &[u8], words: usize, p: &[[u32; 4]], init: i32, sums: &mut [i32]) -> bool {
+pub fn dot_rows_u4(w: &[u8], words: usize, p: &[[u32; 4]], sums: &mut [i32]) -> bool {
     let fits = sums
         .len()
         .checked_mul(words)
         .and_then(|n| n.checked_mul(4))
         .is_some_and(|n| n <= w.len());
-    if !fits || p.len() < words {
+    if !fits || p.len() < words || words > NIBBLE_WORDS_MAX {
         return false;
     }
     let p = p.get(..words).unwrap_or_default();
@@ -390,48 +361,52 @@ pub fn dot_rows_u4(w: &[u8], words: usize, p: &[[u32; 4]], init: i32, sums: &mut
     #[cfg(lowbit_dsp)]
     {
         if words == 0 {
-            groups.fill([init; 4]);
-            rest.fill(init);
+            sums.fill(0);
             return true;
         }
         // The `LDRD`s of the weights need them word aligned (validated
         // blobs are; any other start takes the portable loops).
         if !w.as_ptr().addr().is_multiple_of(4) {
             for (g, sums) in groups.iter_mut().enumerate() {
-                nibble_group(head.get(g * 16 * words..).unwrap_or_default(), p, init, sums);
+                nibble_group(head.get(g * 16 * words..).unwrap_or_default(), p, sums);
             }
-            nibble_group(tail, p, init, rest);
+            nibble_group(tail, p, rest);
             return true;
         }
         if !groups.is_empty() {
-            crate::dsp_dot::dot_rows_4x1_u4(head, p, init, groups);
+            crate::dsp_dot::dot_rows_4x1_u4(head, p, groups);
         }
-        match rest {
-            [a] => *a = crate::dsp_dot::dot_1x1_u4(tail, p, init),
-            [a, b] => [*a, *b] = crate::dsp_dot::dot_2x1_u4(tail, p, init),
-            [a, b, c] => [*a, *b, *c] = crate::dsp_dot::dot_3x1_u4(tail, p, init),
+        let scaled = |s: &mut [i32], a: &[i32]| s.iter_mut().zip(a).for_each(|(s, a)| *s = a >> 12);
+        match rest.len() {
+            1 => scaled(rest, &[crate::dsp_dot::dot_1x1_u4(tail, p)]),
+            2 => scaled(rest, &crate::dsp_dot::dot_2x1_u4(tail, p)),
+            3 => scaled(rest, &crate::dsp_dot::dot_3x1_u4(tail, p)),
             _ => {}
         }
     }
     #[cfg(not(lowbit_dsp))]
     {
         for (g, sums) in groups.iter_mut().enumerate() {
-            nibble_group(head.get(g * 16 * words..).unwrap_or_default(), p, init, sums);
+            nibble_group(head.get(g * 16 * words..).unwrap_or_default(), p, sums);
         }
-        nibble_group(tail, p, init, rest);
+        nibble_group(tail, p, rest);
     }
     true
 }
 
 /// Portable: one interleaved group of `sums.len()` rows of nibble words,
-/// each sum starting at `init`.
-fn nibble_group(w: &[u8], p: &[[u32; 4]], init: i32, sums: &mut [i32]) {
-    sums.fill(init);
+/// the sum of each row's products: field `j` and `j + 4` of a word (each
+/// sign-extended) against the low and high lane of `p[k][j]`.
+fn nibble_group(w: &[u8], p: &[[u32; 4]], sums: &mut [i32]) {
+    sums.fill(0);
     let rows = sums.len().max(1);
     for (chunk, words) in p.iter().zip(w.as_chunks::<4>().0.chunks(rows)) {
         for (s, word) in sums.iter_mut().zip(words) {
-            for (lanes, &x) in nibble_lanes(u32::from_le_bytes(*word)).into_iter().zip(chunk) {
-                *s = smlad(lanes, x, *s);
+            let word = u32::from_le_bytes(*word);
+            for (j, &x) in chunk.iter().enumerate() {
+                let field = |bit: usize| ((word << (28 - bit)) as i32) >> 28;
+                let (lo, hi) = (i32::from(x as u16 as i16), (x as i32) >> 16);
+                *s = s.wrapping_add(field(4 * j) * lo).wrapping_add(field(16 + 4 * j) * hi);
             }
         }
     }

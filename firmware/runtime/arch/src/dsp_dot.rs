@@ -644,34 +644,51 @@ pub(crate) fn dot_2x1_s2(w: &[u8], stride: usize, p: &[[u32; 8]]) -> [i32; 2] {
     [a0, a1]
 }
 
+/// Two words of [`widen_quads!`] (read into `{a}`, `{b}` by two `LDR`s,
+/// any alignment) widened with `$ext` into `r4`, `r5`, `r8`, `r10` and
+/// stored with one `STM`.
+macro_rules! widen_two {
+    ($ext:literal) => {
+        concat!(
+            "ldr {a}, [{px}], #4\n",
+            "ldr {b}, [{px}], #4\n",
+            $ext,
+            " r4, {a}\n",
+            $ext,
+            " r5, {a}, ror #8\n",
+            $ext,
+            " r8, {b}\n",
+            $ext,
+            " r10, {b}, ror #8\n",
+            "stm {pp}!, {{r4, r5, r8, r10}}\n"
+        )
+    };
+}
+
 /// The loop of [`crate::dot::widen_bytes`] over groups of four words with
-/// the extension `$ext` (`sxtb16` or `uxtb16`).
+/// the extension `$ext` (`sxtb16` or `uxtb16`), two widened pairs per
+/// `STM`.
 macro_rules! widen_quads {
     ($x:expr, $p:expr, $ext:literal) => {{
         let n = $x.len().min($p.len()) / 4;
         if n > 0 {
             // SAFETY: see the module docs; `4n` words of `$x` (read with
             // `LDR`, any alignment) and `4n` pairs of `$p` (`u32`s, so the
-            // `STRD`s are word aligned) exist.
+            // `STM`s are word aligned) exist.
             unsafe {
+                // Eight words a turn: `n / 2` turns, after half a turn
+                // (entered at `3:`) if `n` is odd.
                 asm!(
+                    "lsrs {n}, {n}, #1",
+                    "bcc 2f",
+                    "adds {n}, {n}, #1",
+                    "b 3f",
                     "2:",
-                    "ldr {a}, [{px}], #4",
-                    "ldr {b}, [{px}], #4",
-                    concat!($ext, " {e}, {a}"),
-                    concat!($ext, " {o}, {a}, ror #8"),
-                    "strd {e}, {o}, [{pp}], #8",
-                    concat!($ext, " {e}, {b}"),
-                    concat!($ext, " {o}, {b}, ror #8"),
-                    "strd {e}, {o}, [{pp}], #8",
-                    "ldr {a}, [{px}], #4",
-                    "ldr {b}, [{px}], #4",
-                    concat!($ext, " {e}, {a}"),
-                    concat!($ext, " {o}, {a}, ror #8"),
-                    "strd {e}, {o}, [{pp}], #8",
-                    concat!($ext, " {e}, {b}"),
-                    concat!($ext, " {o}, {b}, ror #8"),
-                    "strd {e}, {o}, [{pp}], #8",
+                    widen_two!($ext),
+                    widen_two!($ext),
+                    "3:",
+                    widen_two!($ext),
+                    widen_two!($ext),
                     "subs {n}, {n}, #1",
                     "bne 2b",
                     px = inout(reg) $x.as_ptr() => _,
@@ -679,8 +696,10 @@ macro_rules! widen_quads {
                     n = inout(reg) n => _,
                     a = out(reg) _,
                     b = out(reg) _,
-                    e = out(reg) _,
-                    o = out(reg) _,
+                    out("r4") _,
+                    out("r5") _,
+                    out("r8") _,
+                    out("r10") _,
                     options(nostack),
                 );
             }
@@ -700,116 +719,31 @@ pub(crate) fn widen_quads_u8(x: &[[u8; 4]], p: &mut [[u32; 2]]) {
     widen_quads!(x, p, "uxtb16")
 }
 
-/// Two words of [`widen_sum_quads!`] (read into `{a}`, `{b}` by two `LDR`s,
-/// any alignment):
-/// widened into `r4`, `r5`, `r8`, `r10`, stored with one `STM`, then
-/// (after the `$flip` instructions, `EOR 0x80808080` for signed bytes)
-/// summed byte by byte into `{s}` with `USADA8`.
-macro_rules! widen_sum_two {
-    ($ext:literal, [$($flip:literal),*]) => {
-        concat!(
-            "ldr {a}, [{px}], #4\n",
-            "ldr {b}, [{px}], #4\n",
-            $ext, " r4, {a}\n",
-            $ext, " r5, {a}, ror #8\n",
-            $ext, " r8, {b}\n",
-            $ext, " r10, {b}, ror #8\n",
-            "stm {pp}!, {{r4, r5, r8, r10}}\n",
-            $(concat!($flip, " {a}, {a}, #0x80808080\n"), concat!($flip, " {b}, {b}, #0x80808080\n"),)*
-            "usada8 {s}, {a}, {zero}, {s}\n",
-            "usada8 {s}, {b}, {zero}, {s}\n"
-        )
-    };
-}
-
-/// The loop of [`crate::dot::widen_sum_bytes`] over groups of four words:
-/// as [`widen_quads!`] (two widened pairs per `STM`), and also sums the
-/// bytes with `USADA8` (signed bytes flipped by `EOR 0x80808080` first,
-/// which counts each 128 too high).
-macro_rules! widen_sum_quads {
-    ($x:expr, $p:expr, $ext:literal, [$($flip:literal),*]) => {{
-        let n = $x.len().min($p.len()) / 4;
-        let mut sum = 0u32;
-        if n > 0 {
-            // SAFETY: see the module docs; `4n` words of `$x` (read with
-            // `LDR`, any alignment) and `4n` pairs of `$p` (`u32`s, so the
-            // `STM`s are word aligned) exist.
-            unsafe {
-                // Eight words a turn: `n / 2` turns, after half a turn
-                // (entered at `3:`) if `n` is odd.
-                asm!(
-                    "lsrs {n}, {n}, #1",
-                    "bcc 2f",
-                    "adds {n}, {n}, #1",
-                    "b 3f",
-                    "2:",
-                    widen_sum_two!($ext, [$($flip),*]),
-                    widen_sum_two!($ext, [$($flip),*]),
-                    "3:",
-                    widen_sum_two!($ext, [$($flip),*]),
-                    widen_sum_two!($ext, [$($flip),*]),
-                    "subs {n}, {n}, #1",
-                    "bne 2b",
-                    px = inout(reg) $x.as_ptr() => _,
-                    pp = inout(reg) $p.as_mut_ptr() => _,
-                    n = inout(reg) n => _,
-                    s = inout(reg) sum,
-                    zero = in(reg) 0u32,
-                    a = out(reg) _,
-                    b = out(reg) _,
-                    out("r4") _,
-                    out("r5") _,
-                    out("r8") _,
-                    out("r10") _,
-                    options(nostack),
-                );
-            }
-        }
-        (sum, n)
-    }};
-}
-
-/// See [`crate::dot::widen_sum_bytes`] (signed; whole groups of four
-/// words).
-#[inline(never)]
-pub(crate) fn widen_sum_quads_s8(x: &[[u8; 4]], p: &mut [[u32; 2]]) -> i32 {
-    let (sum, quads) = widen_sum_quads!(x, p, "sxtb16", ["eor"]);
-    // Each of the `16·quads` bytes was counted 128 too high.
-    (sum as i32).wrapping_sub((quads as i32).wrapping_mul(16 * 128))
-}
-
-/// See [`crate::dot::widen_sum_bytes`] (unsigned; whole groups of four
-/// words).
-#[inline(never)]
-pub(crate) fn widen_sum_quads_u8(x: &[[u8; 4]], p: &mut [[u32; 2]]) -> i32 {
-    widen_sum_quads!(x, p, "uxtb16", []).0 as i32
-}
-
 /// One row's nibble word (next at `{pw}`) against the chunk in `{x0}`,
-/// `{x1}`, `{x2}`, `r7`, into accumulator `$a` (`{m}` holds `0x000F000F`).
+/// `{x1}`, `{x2}`, `r7`, into accumulator `$a` (`{m}` holds `0xF000F000`: each field at the top of its lane).
 macro_rules! row_u4 {
     ($a:expr) => {
         concat!(
             "ldr {w}, [{pw}], #4\n",
-            "and {e}, {w}, {m}\n",
+            "and {e}, {m}, {w}, lsl #12\n",
             "smlad {",
             $a,
             "}, {e}, {x0}, {",
             $a,
             "}\n",
-            "and {e}, {m}, {w}, lsr #4\n",
+            "and {e}, {m}, {w}, lsl #8\n",
             "smlad {",
             $a,
             "}, {e}, {x1}, {",
             $a,
             "}\n",
-            "and {e}, {m}, {w}, lsr #8\n",
+            "and {e}, {m}, {w}, lsl #4\n",
             "smlad {",
             $a,
             "}, {e}, {x2}, {",
             $a,
             "}\n",
-            "and {e}, {m}, {w}, lsr #12\n",
+            "and {e}, {w}, {m}\n",
             "smlad {",
             $a,
             "}, {e}, r7, {",
@@ -827,13 +761,13 @@ macro_rules! chunk_u4 {
 }
 
 /// The lanes of nibble word `$w` against the chunk in `{x0}`, `{x1}`,
-/// `{x2}`, `r7`, into accumulator `$a` (`{m}` holds `0x000F000F`).
+/// `{x2}`, `r7`, into accumulator `$a` (`{m}` holds `0xF000F000`: each field at the top of its lane).
 macro_rules! lanes_u4 {
     ($w:literal, $a:literal) => {
         concat!(
-            "and {e}, {",
+            "and {e}, {m}, {",
             $w,
-            "}, {m}\n",
+            "}, lsl #12\n",
             "smlad {",
             $a,
             "}, {e}, {x0}, {",
@@ -841,7 +775,7 @@ macro_rules! lanes_u4 {
             "}\n",
             "and {e}, {m}, {",
             $w,
-            "}, lsr #4\n",
+            "}, lsl #8\n",
             "smlad {",
             $a,
             "}, {e}, {x1}, {",
@@ -849,15 +783,15 @@ macro_rules! lanes_u4 {
             "}\n",
             "and {e}, {m}, {",
             $w,
-            "}, lsr #8\n",
+            "}, lsl #4\n",
             "smlad {",
             $a,
             "}, {e}, {x2}, {",
             $a,
             "}\n",
-            "and {e}, {m}, {",
+            "and {e}, {",
             $w,
-            "}, lsr #12\n",
+            "}, {m}\n",
             "smlad {",
             $a,
             "}, {e}, r7, {",
@@ -886,10 +820,9 @@ macro_rules! quad_u4 {
 /// See [`crate::dot::dot_rows_u4`]: the whole groups of four rows
 /// (word-aligned `w`, which [`crate::dot::dot_rows_u4`] checks).
 #[inline(never)]
-pub(crate) fn dot_rows_4x1_u4(w: &[u8], p: &[[u32; 4]], init: i32, sums: &mut [[i32; 4]]) {
+pub(crate) fn dot_rows_4x1_u4(w: &[u8], p: &[[u32; 4]], sums: &mut [[i32; 4]]) {
     let n = p.len();
     if n == 0 || sums.is_empty() {
-        sums.fill([init; 4]);
         return;
     }
     // Where the runs of four chunks end, and where the patch ends: the last
@@ -902,9 +835,9 @@ pub(crate) fn dot_rows_4x1_u4(w: &[u8], p: &[[u32; 4]], init: i32, sums: &mut [[
     // of four chunks stops when the patch pointer reaches `quads_end` (it
     // advances by four chunks a turn from the start, `n & !3` chunks away),
     // then the one-chunk loop runs until it reaches `end`. The patch start,
-    // `quads_end`, the groups left, the output pointer, `init` and `end`
-    // live in six stack slots (`STRD` to the `[i32; 4]` entries is word aligned); `r7`
-    // holds the chunk's last word.
+    // `quads_end`, the groups left, the output pointer and `end` live in
+    // five stack slots (`STRD` to the `[i32; 4]` entries is word aligned); `r7` holds the chunk's last word. Each group's four scaled
+    // sums are stored shifted back by 12 bits.
     unsafe {
         asm!(
             "push {{r7}}",
@@ -913,15 +846,14 @@ pub(crate) fn dot_rows_4x1_u4(w: &[u8], p: &[[u32; 4]], init: i32, sums: &mut [[
             "str {quads}, [sp, #4]",
             "str {g}, [sp, #8]",
             "str {out}, [sp, #12]",
-            "str {init}, [sp, #16]",
             "str {end}, [sp, #20]",
-            "mov {m}, #0x000f000f",
+            "mov {m}, #0xf000f000",
             "3:",
             "ldr {pp}, [sp]",
-            "ldr {a0}, [sp, #16]",
-            "mov {a1}, {a0}",
-            "mov {a2}, {a0}",
-            "mov {a3}, {a0}",
+            "movs {a0}, #0",
+            "movs {a1}, #0",
+            "movs {a2}, #0",
+            "movs {a3}, #0",
             "ldr {e}, [sp, #4]",
             "cmp {pp}, {e}",
             "beq 4f",
@@ -944,6 +876,10 @@ pub(crate) fn dot_rows_4x1_u4(w: &[u8], p: &[[u32; 4]], init: i32, sums: &mut [[
             "bne 6b",
             "5:",
             "ldr {x0}, [sp, #12]",
+            "asr {a0}, {a0}, #12",
+            "asr {a1}, {a1}, #12",
+            "asr {a2}, {a2}, #12",
+            "asr {a3}, {a3}, #12",
             "strd {a0}, {a1}, [{x0}], #8",
             "strd {a2}, {a3}, [{x0}], #8",
             "str {x0}, [sp, #12]",
@@ -959,7 +895,6 @@ pub(crate) fn dot_rows_4x1_u4(w: &[u8], p: &[[u32; 4]], init: i32, sums: &mut [[
             end = in(reg) end,
             g = in(reg) sums.len(),
             out = in(reg) sums.as_mut_ptr(),
-            init = in(reg) init,
             // Written only after the inputs are stored: they may share
             // those registers (not the inouts', which the loop reads).
             m = lateout(reg) _,
@@ -977,12 +912,12 @@ pub(crate) fn dot_rows_4x1_u4(w: &[u8], p: &[[u32; 4]], init: i32, sums: &mut [[
     }
 }
 
-/// A last group of `R` nibble rows (one asm loop per `R`), each sum
-/// starting at `$init`.
+/// A last group of `R` nibble rows (one asm loop per `R`): each row's
+/// scaled sum (lanes `4096·w`), starting at 0.
 macro_rules! group_u4 {
-    ($w:expr, $p:expr, $init:expr, [$($a:ident),+]) => {{
+    ($w:expr, $p:expr, [$($a:ident),+]) => {{
         let n = $p.len();
-        $(let mut $a: i32 = $init;)+
+        $(let mut $a: i32 = 0;)+
         if n > 0 {
             // SAFETY: see the module docs; the wrapper checked that the
             // group's `R·n` words lie in `$w` and that `$p` holds `n`
@@ -990,7 +925,7 @@ macro_rules! group_u4 {
             unsafe {
                 asm!(
                     "push {{r7}}",
-                    "mov {m}, #0x000f000f",
+                    "mov {m}, #0xf000f000",
                     // An odd first chunk alone, then two per loop.
                     "tst {n}, #1",
                     "beq 3f",
@@ -1026,10 +961,11 @@ macro_rules! group_u4 {
     }};
 }
 
-/// See [`crate::dot::dot_rows_u4`]: a last group of one row.
+/// See [`crate::dot::dot_rows_u4`]: a last group of one row (its scaled
+/// sum).
 #[inline(never)]
-pub(crate) fn dot_1x1_u4(w: &[u8], p: &[[u32; 4]], init: i32) -> i32 {
-    let [a0] = group_u4!(w, p, init, [a0]);
+pub(crate) fn dot_1x1_u4(w: &[u8], p: &[[u32; 4]]) -> i32 {
+    let [a0] = group_u4!(w, p, [a0]);
     a0
 }
 
@@ -1049,9 +985,9 @@ macro_rules! pair_u4 {
 /// See [`crate::dot::dot_rows_u4`]: a last group of two rows (word-aligned
 /// `w`, which [`crate::dot::dot_rows_u4`] checks).
 #[inline(never)]
-pub(crate) fn dot_2x1_u4(w: &[u8], p: &[[u32; 4]], init: i32) -> [i32; 2] {
+pub(crate) fn dot_2x1_u4(w: &[u8], p: &[[u32; 4]]) -> [i32; 2] {
     let n = p.len();
-    let (mut a0, mut a1) = (init, init);
+    let (mut a0, mut a1) = (0, 0);
     if n > 0 {
         // SAFETY: see the module docs; the wrapper checked that the
         // group's `2n` words lie in `w`, that `w` is word aligned (`LDRD`)
@@ -1059,7 +995,7 @@ pub(crate) fn dot_2x1_u4(w: &[u8], p: &[[u32; 4]], init: i32) -> [i32; 2] {
         unsafe {
             asm!(
                 "push {{r7}}",
-                "mov {m}, #0x000f000f",
+                "mov {m}, #0xf000f000",
                 // The first `n % 4` chunks one by one, then four per loop.
                 "6:",
                 "tst {n}, #3",
@@ -1098,8 +1034,9 @@ pub(crate) fn dot_2x1_u4(w: &[u8], p: &[[u32; 4]], init: i32) -> [i32; 2] {
     [a0, a1]
 }
 
-/// See [`crate::dot::dot_rows_u4`]: a last group of three rows.
+/// See [`crate::dot::dot_rows_u4`]: a last group of three rows (their
+/// scaled sums).
 #[inline(never)]
-pub(crate) fn dot_3x1_u4(w: &[u8], p: &[[u32; 4]], init: i32) -> [i32; 3] {
-    group_u4!(w, p, init, [a0, a1, a2])
+pub(crate) fn dot_3x1_u4(w: &[u8], p: &[[u32; 4]]) -> [i32; 3] {
+    group_u4!(w, p, [a0, a1, a2])
 }

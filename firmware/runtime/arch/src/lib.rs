@@ -32,8 +32,8 @@ mod window;
 mod words;
 
 pub use dot::{
-    dot_1x4_s2, dot_1x4_s4, dot_1x4_s8, dot_2x1_s2, dot_2x1_s4, dot_2x1_s8, dot_3x1_s4, dot_4x1_s8, dot_rows_1x4_s2,
-    dot_rows_1x4_s4, dot_rows_1x4_s8, dot_rows_4x1_s8, dot_rows_u4, widen_bytes, widen_sum_bytes,
+    NIBBLE_WORDS_MAX, dot_1x4_s2, dot_1x4_s4, dot_1x4_s8, dot_2x1_s2, dot_2x1_s4, dot_2x1_s8, dot_3x1_s4, dot_4x1_s8,
+    dot_rows_1x4_s2, dot_rows_1x4_s4, dot_rows_1x4_s8, dot_rows_4x1_s8, dot_rows_u4, widen_bytes,
 };
 pub use popcount::{BitOp, popcount_rows};
 pub use window::{Taps3x3, window_3x3_row};

@@ -45,44 +45,52 @@ fn widening_puts_bytes_0_2_then_1_3_into_lanes_for_as_many_words_as_fit() {
 }
 
 #[test]
-fn widening_with_a_sum_adds_the_values_as_i8_or_u8() {
-    let x = [[0xff, 0x01, 0x7f, 0x80], [2, 0xfe, 3, 0x81], [9, 9, 9, 9]];
-    let mut patch = [[0u32; 2]; 3];
-    // -1 + 1 + 127 - 128, 2 - 2 + 3 - 127, 4 · 9
-    assert_eq!(widen_sum_bytes(&x, true, &mut patch), -1 - 124 + 36);
-    assert_eq!(patch[1], [lanes(2, 3), lanes(-2, -127)]);
-    // 255 + 1 + 127 + 128, 2 + 254 + 3 + 129, 4 · 9
-    assert_eq!(widen_sum_bytes(&x, false, &mut patch), 511 + 388 + 36);
-    assert_eq!(patch[1], [lanes(2, 3), lanes(254, 129)]);
-}
-
-#[test]
 fn nibble_rows_interleave_in_groups_of_four_and_pair_lanes_j_and_j_plus_4() {
-    let (rows, words) = (7, 3);
     let mut state = 0x1234_5678_9abc_def0u64;
-    let w: Vec<u8> = (0..4 * rows * words).map(|_| xorshift(&mut state) as u8).collect();
-    let p: Vec<[u32; 4]> = (0..words)
-        .map(|_| core::array::from_fn(|_| xorshift(&mut state) as u32))
-        .collect();
-    let mut sums = vec![0; rows];
-    assert!(dot_rows_u4(&w, words, &p, -5, &mut sums));
-    for (r, &sum) in sums.iter().enumerate() {
-        let (group, in_group) = (r / 4, r % 4);
-        let size = 4.min(rows - 4 * group);
-        let mut expected = -5i32;
-        for (k, chunk) in p.iter().enumerate() {
-            let at = 4 * (4 * group * words + k * size + in_group);
-            let word = u32::from_le_bytes(w[at..at + 4].try_into().unwrap());
-            for (j, &x) in chunk.iter().enumerate() {
-                let nibble = |bit: usize| ((word >> bit) & 0xf) as i32;
-                let (lo, hi) = (i32::from(x as u16 as i16), i32::from((x >> 16) as u16 as i16));
-                expected = expected.wrapping_add(nibble(4 * j) * lo + nibble(16 + 4 * j) * hi);
+    // Every group size, a full row of 32 words (whose sums reach the 2^19
+    // bound the scaling leaves room for) and a short one.
+    for (rows, words, signed) in [(7, 3, true), (7, 3, false), (5, 32, false), (3, 32, true)] {
+        let w: Vec<u8> = (0..4 * rows * words).map(|_| xorshift(&mut state) as u8).collect();
+        let lane = |v: u64| {
+            if signed {
+                v as u8 as i8 as i16 as u16
+            } else {
+                v as u8 as u16
             }
+        };
+        let p: Vec<[u32; 4]> = (0..words)
+            .map(|_| {
+                core::array::from_fn(|_| {
+                    let v = xorshift(&mut state);
+                    u32::from(lane(v)) | u32::from(lane(v >> 8)) << 16
+                })
+            })
+            .collect();
+        let mut sums = vec![-5; rows];
+        assert!(dot_rows_u4(&w, words, &p, &mut sums));
+        for (r, &sum) in sums.iter().enumerate() {
+            let (group, in_group) = (r / 4, r % 4);
+            let size = 4.min(rows - 4 * group);
+            let mut expected = 0;
+            for (k, chunk) in p.iter().enumerate() {
+                let at = 4 * (4 * group * words + k * size + in_group);
+                let word = u32::from_le_bytes(w[at..at + 4].try_into().unwrap());
+                for (j, &x) in chunk.iter().enumerate() {
+                    // Two's complement nibbles.
+                    let nibble = |bit: usize| (((word >> bit) & 0xf) as i32 ^ 8) - 8;
+                    let (lo, hi) = (i32::from(x as u16 as i16), i32::from((x >> 16) as u16 as i16));
+                    expected += nibble(4 * j) * lo + nibble(16 + 4 * j) * hi;
+                }
+            }
+            assert_eq!(sum, expected, "row {r} of {rows}, {words} words");
         }
-        assert_eq!(sum, expected, "row {r}");
     }
-    assert!(!dot_rows_u4(&w[1..], words, &p, 0, &mut sums), "rows too short");
-    assert!(!dot_rows_u4(&w, words, &p[1..], 0, &mut sums), "patch too short");
+    let (w, p) = (vec![0u8; 4 * 33], vec![[0u32; 4]; 33]);
+    let mut sums = vec![0; 1];
+    assert!(dot_rows_u4(&w, 32, &p, &mut sums));
+    assert!(!dot_rows_u4(&w, 33, &p, &mut sums), "rows too long");
+    assert!(!dot_rows_u4(&w[5..], 32, &p, &mut sums), "rows too short");
+    assert!(!dot_rows_u4(&w, 32, &p[2..], &mut sums), "patch too short");
 }
 
 #[test]

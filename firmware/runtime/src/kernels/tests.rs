@@ -234,7 +234,8 @@ proptest! {
 
     #[test]
     fn nibble_dense_equals_the_reference(
-        n in prop_oneof![1..=80usize, (1..=8usize).prop_map(|k| 32 * k)], o in 1..=40usize,
+        // Up to 700 inputs: several 256-input segments, the last partial.
+        n in prop_oneof![1..=80usize, (1..=12usize).prop_map(|k| 32 * k), 250..=700usize], o in 1..=40usize,
         signed in any::<bool>(), skew in 0..4usize, seed in any::<u64>(),
     ) {
         let mut rng = Rng(seed | 1);
@@ -254,6 +255,47 @@ proptest! {
         let a = DenseArgs { weights: Weights { bytes: &packed, format: WeightFormat::Signed(4) }, ..a };
         let got = output(o, nibbles::scratch_len(n), skew, |y, s| nibbles::dense(&a, &x, y, s).unwrap());
         prop_assert_eq!(got, expected);
+    }
+}
+
+#[test]
+fn nibble_dense_is_exact_at_the_extremes_of_every_segment() {
+    // Rows of all -8 or all 7 against inputs all at the largest magnitude:
+    // each full 256-input segment's sum is as far from 0 as it can be (the
+    // scaled sums must not wrap), over two full segments and a partial one.
+    // A wrapped segment would be off by a multiple of 2^20, which the
+    // multiplier 2^-14 turns into a change of 64 in the output.
+    let n = 520;
+    for signed in [false, true] {
+        let mut layer = Layer::new(&mut Rng(7), WeightFormat::Signed(4), 4, n, signed);
+        layer.values = [-8, 7, -8, 7].iter().flat_map(|&w| vec![w; n]).collect();
+        layer.weights = pack(&layer.values, WeightFormat::Signed(4)).unwrap();
+        layer.multipliers = (0..4).flat_map(|_| (1.0f32 / 16384.0).to_le_bytes()).collect();
+        (layer.lo, layer.hi) = (-128, 127);
+        let x = vec![if signed { 0x80 } else { 0xff }; n];
+        let a = DenseArgs {
+            inputs: n,
+            outputs: 4,
+            weights: layer.weights(),
+            bias: &layer.bias,
+            x: layer.x,
+            out: layer.out(),
+        };
+        let expected = output(4, 0, 0, |y, _| dense(&a, &x, y).unwrap());
+        let packed = nibbles::pack(&layer.values, n);
+        let a = DenseArgs {
+            weights: Weights {
+                bytes: &packed,
+                format: WeightFormat::Signed(4),
+            },
+            ..a
+        };
+        let got = output(4, nibbles::scratch_len(n), 0, |y, s| {
+            nibbles::dense(&a, &x, y, s).unwrap()
+        });
+        assert_eq!(got, expected, "signed {signed}");
+        // The sums are far from 0: the outputs are not all clamped alike.
+        assert!(expected.iter().any(|&v| v != expected[0]), "{expected:?}");
     }
 }
 
