@@ -97,7 +97,7 @@ pub(super) fn dense(
             scratch: kernels::binary::scratch_len(inputs),
         };
     }
-    // Unsigned nibbles: products of at most 15·255 per pair, no scale.
+    // Two's complement nibbles in 256-input segments: exact for every row.
     if format == WeightFormat::Signed(4) {
         return Choice {
             kernel: Kernel::Nibbles,

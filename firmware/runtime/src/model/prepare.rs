@@ -203,15 +203,15 @@ impl<'a> Step<'a> {
     #[inline(never)]
     pub(super) fn run(model: &Model<'a>, index: u16, record: &OpRecord, arena: &mut [u8]) -> Result<(), Error> {
         match (&record.body, record.kernel) {
-            (OpBody::Dense { affine }, Kernel::Gemm | Kernel::Nibbles) => {
+            (OpBody::Dense { affine }, Kernel::Gemm | Kernel::Nibbles | Kernel::Binary) => {
                 Self::run_dense(model, index, record, affine, arena)
             }
             _ => Self::run_step(model, index, record, arena),
         }
     }
 
-    /// [`Step::run`] of a Gemm or Nibbles Dense: its arguments built in
-    /// place from the fields [`Checker::dense`] checked.
+    /// [`Step::run`] of a Gemm, Nibbles or Binary Dense: its arguments
+    /// built in place from the fields [`Checker::dense`] checked.
     #[inline(never)]
     fn run_dense(
         model: &Model<'a>,
@@ -227,7 +227,9 @@ impl<'a> Step<'a> {
             let len = len.ok_or(err)?;
             model.data.get(offset as usize..).and_then(|d| d.get(..len)).ok_or(err)
         };
-        let (inputs, outputs) = (x.shape.elements(), y.shape.elements());
+        // Validation checked the spans, whose lengths are the element counts.
+        let (x_span, y_span) = (x.span(), y.span());
+        let (inputs, outputs) = (x_span.len(), y_span.len());
         let r = &affine.requant;
         let args = DenseArgs {
             inputs,
@@ -245,11 +247,10 @@ impl<'a> Step<'a> {
                 hi: r.hi,
             },
         };
-        let nibbles = record.kernel == Kernel::Nibbles;
-        let needed = if nibbles {
-            nibbles::scratch_len(inputs)
-        } else {
-            gemm::dense_scratch_len(inputs)
+        let needed = match record.kernel {
+            Kernel::Nibbles => nibbles::scratch_len(inputs),
+            Kernel::Binary => binary::scratch_len(inputs),
+            _ => gemm::dense_scratch_len(inputs),
         };
         let at = record.scratch.unwrap_or(0) as usize;
         let scratch = at..at.saturating_add(needed);
@@ -257,12 +258,18 @@ impl<'a> Step<'a> {
             output: out,
             scratch,
             shared,
-        } = Parts::split(arena, &y.span(), &scratch).ok_or(err)?;
-        let x = shared.read(&x.span()).ok_or(err)?;
-        let result = if nibbles {
-            nibbles::dense(&args, x, out, scratch)
-        } else {
-            gemm::dense(&args, x, out, scratch)
+        } = Parts::split(arena, &y_span, &scratch).ok_or(err)?;
+        let values = shared.read(&x_span).ok_or(err)?;
+        // Binary Dense left out of the build (see `Call::built_in`) is never
+        // reached, so the linker drops it.
+        let result = match record.kernel {
+            Kernel::Nibbles => nibbles::dense(&args, values, out, scratch),
+            Kernel::Binary if cfg!(feature = "binary") => {
+                let levels = Levels::of(&x.quant, x.bipolar).ok_or(err)?;
+                binary::dense(&args, levels, values, out, scratch)
+            }
+            Kernel::Binary => return Err(Error::OpNotBuiltIn { index }),
+            _ => gemm::dense(&args, values, out, scratch),
         };
         result.map_err(|Fault| err)
     }
