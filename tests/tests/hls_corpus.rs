@@ -7,6 +7,7 @@
 use lowbit::ir::Tensor;
 use lowbit_hls::{Board, Design, Folding, Options};
 use lowbit_runtime::arith;
+use lowbit_runtime::build::KernelPolicy;
 use lowbit_tests::{corpus_dir, workspace_root};
 use std::path::Path;
 
@@ -28,7 +29,7 @@ fn frames(design: &Design, input: &Tensor) -> Vec<Vec<i64>> {
 /// simulation against `run_lbm` on `input`; returns the design.
 fn check(name: &str, model: &Path, input: &Path, fps: f64) -> Design {
     let graph = lowbit::import::import_file(model).unwrap();
-    let lbm = lowbit::lower::lower(&graph).unwrap().bytes;
+    let lbm = lowbit::lower::lower_with(&graph, KernelPolicy::Compact).unwrap().bytes;
     let mut options = Options::new(Board::find("pynq-z2").unwrap());
     options.folding = Folding::TargetFps(fps);
     let design = Design::new(&lbm, &options).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -92,7 +93,7 @@ fn convolutions_are_bit_exact_in_c_simulation() {
 fn transposed_convolutions_fail_with_the_layer_named() {
     let model = corpus_dir().join("qcdq_convT1d_w4_int32bias/model.onnx");
     let graph = lowbit::import::import_file(&model).unwrap();
-    let lbm = lowbit::lower::lower(&graph).unwrap().bytes;
+    let lbm = lowbit::lower::lower_with(&graph, KernelPolicy::Compact).unwrap().bytes;
     let err = Design::new(&lbm, &Options::new(Board::find("pynq-z2").unwrap())).unwrap_err().to_string();
     assert!(
         err.starts_with("op 0 (ConvTranspose → 8x33): transposed convolutions have no FINN dataflow unit"),

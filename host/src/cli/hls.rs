@@ -4,6 +4,7 @@ use anyhow::{Context, bail};
 use lowbit::ir::{DType, Tensor};
 use lowbit_hls::{Board, Design, Folding, Options};
 use lowbit_runtime::arith;
+use lowbit_runtime::build::KernelPolicy;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -105,14 +106,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The `.lbm` program: read as is, or imported and lowered from ONNX.
+/// The `.lbm` program: read as is, or imported and lowered from ONNX with
+/// every layer's weights in their declared bit width (the widths the
+/// hardware is built for).
 fn load(path: &Path) -> anyhow::Result<Vec<u8>> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     if bytes.starts_with(&lowbit_runtime::MAGIC) {
         return Ok(bytes);
     }
     let graph = super::import(path)?;
-    let lowered = lowbit::lower::lower(&graph).with_context(|| format!("lowering {}", path.display()))?;
+    let lowered = lowbit::lower::lower_with(&graph, KernelPolicy::Compact)
+        .with_context(|| format!("lowering {}", path.display()))?;
     for note in &lowered.notes {
         eprintln!("note: {note}");
     }

@@ -1,6 +1,7 @@
 //! `lowbit lower MODEL -o OUT.lbm [--report]`.
 
 use anyhow::Context;
+use lowbit_runtime::build::KernelPolicy;
 use std::path::PathBuf;
 
 /// Arguments of `lowbit lower`.
@@ -14,12 +15,19 @@ pub struct Args {
     /// Print sizes and costs per op, against their lower bounds.
     #[arg(long)]
     report: bool,
+    /// Keep every layer's weights in their declared bit width (least
+    /// flash), even where a wider one runs several times faster (3, 5, 6, 7
+    /// bits; 4-bit convolution rows of odd length).
+    #[arg(long)]
+    compact: bool,
 }
 
 /// Lowers the model and writes the `.lbm` file.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let graph = super::import(&args.model)?;
-    let lowered = lowbit::lower::lower(&graph).with_context(|| format!("lowering {}", args.model.display()))?;
+    let policy = if args.compact { KernelPolicy::Compact } else { KernelPolicy::Auto };
+    let lowered =
+        lowbit::lower::lower_with(&graph, policy).with_context(|| format!("lowering {}", args.model.display()))?;
     std::fs::write(&args.output, &lowered.bytes).with_context(|| format!("writing {}", args.output.display()))?;
     let r = &lowered.report;
     if args.report {

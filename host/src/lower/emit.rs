@@ -5,7 +5,9 @@ use super::{LowerError, Lowered};
 use crate::ir::{Graph, Node, Op, PoolAttrs, QuantParams, QuantizeAttrs, ValueId, infer_shapes};
 use lowbit_runtime::TensorQuant;
 use lowbit_runtime::arith::{self, Rounding};
-use lowbit_runtime::build::{AddParams, AvgPoolParams, PoolParams, ProgramBuilder, Requant, TensorId, lut_from_fn};
+use lowbit_runtime::build::{
+    AddParams, AvgPoolParams, KernelPolicy, PoolParams, ProgramBuilder, Requant, TensorId, lut_from_fn,
+};
 use std::collections::HashMap;
 
 /// Lowering state.
@@ -33,7 +35,7 @@ pub(super) fn err(node: &Node, reason: impl Into<String>) -> LowerError {
 }
 
 impl<'g> Lowerer<'g> {
-    pub(super) fn new(g: &'g Graph) -> Res<Self> {
+    pub(super) fn new(g: &'g Graph, policy: KernelPolicy) -> Res<Self> {
         if g.inputs.len() != 1 {
             return Err(LowerError::Graph(format!(
                 "the model has {} inputs; lowbit programs take one",
@@ -52,7 +54,9 @@ impl<'g> Lowerer<'g> {
         let other = g.input_shapes_with_batch(batch + 1).and_then(|s| infer_shapes(g, &s).ok());
         let input = Lv::Real(Real { base: Base::Input(g.inputs[0]), post: vec![] });
         let vals = HashMap::from([(g.inputs[0], input)]);
-        Ok(Lowerer { g, b: ProgramBuilder::new(), batch, shapes, other, vals, notes: vec![], has_input: false })
+        let mut b = ProgramBuilder::new();
+        b.set_kernel_policy(policy);
+        Ok(Lowerer { g, b, batch, shapes, other, vals, notes: vec![], has_input: false })
     }
 
     pub(super) fn run(mut self) -> Res<Lowered> {

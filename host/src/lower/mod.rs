@@ -26,7 +26,7 @@ mod program;
 pub use program::{LbmError, LbmRun, run_lbm};
 
 use crate::ir::Graph;
-use lowbit_runtime::build::{BuildError, Report};
+use lowbit_runtime::build::{BuildError, KernelPolicy, Report};
 
 /// A graph lowbit cannot lower.
 #[derive(Debug, thiserror::Error)]
@@ -65,7 +65,14 @@ pub struct Lowered {
     pub notes: Vec<String>,
 }
 
-/// Lowers `graph` into an `.lbm` program.
+/// Lowers `graph` into an `.lbm` program with the fastest kernels
+/// ([`KernelPolicy::Auto`]).
 pub fn lower(graph: &Graph) -> Result<Lowered, LowerError> {
-    emit::Lowerer::new(graph)?.run()
+    lower_with(graph, KernelPolicy::Auto)
+}
+
+/// Lowers `graph` into an `.lbm` program, choosing kernels (and weight
+/// storage) by `policy`.
+pub fn lower_with(graph: &Graph, policy: KernelPolicy) -> Result<Lowered, LowerError> {
+    emit::Lowerer::new(graph, policy)?.run()
 }

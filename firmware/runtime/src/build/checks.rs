@@ -309,13 +309,21 @@ pub(super) fn transpose_hits(n: usize, k: usize, s: usize, d: usize, pad: usize,
 }
 
 /// The report of a weighted op (arena filled in by `finish`).
-pub(super) fn weighted_report(kind: OpKind, shape: Shape, packed: &Packed, r: &Requant, macs: u64) -> OpReport {
+pub(super) fn weighted_report(
+    kind: OpKind,
+    shape: Shape,
+    packed: &Packed,
+    declared: WeightFormat,
+    r: &Requant,
+    macs: u64,
+) -> OpReport {
     let channels = shape.dims().first().copied().unwrap_or(0) as usize;
     OpReport {
         kind,
         output_shape: shape,
         weight_count: packed.count,
-        weight_bits: packed.format.bits(),
+        weight_bits: declared.bits(),
+        stored_bits: packed.format.bits(),
         weight_bytes: packed.bytes.len(),
         param_bytes: 4 * channels + 4 * r.multipliers.len(),
         arena_bytes: 0,
@@ -332,6 +340,7 @@ pub(super) fn plain_report(kind: OpKind, output_shape: Shape, param_bytes: usize
         output_shape,
         weight_count: 0,
         weight_bits: 0,
+        stored_bits: 0,
         weight_bytes: 0,
         param_bytes,
         arena_bytes: 0,

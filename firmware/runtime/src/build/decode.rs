@@ -351,7 +351,7 @@ fn pool(w: &Window) -> PoolParams {
 mod tests {
     use super::*;
     use crate::WeightFormat;
-    use crate::build::{ProgramBuilder, lut_from_fn};
+    use crate::build::{KernelPolicy, ProgramBuilder, lut_from_fn};
     use proptest::prelude::*;
 
     fn quant(zero_point: i32, bits: u8, signed: bool) -> TensorQuant {
@@ -409,6 +409,8 @@ mod tests {
         ) {
             let xq = quant(zx, 6, true);
             let mut b = ProgramBuilder::new();
+            // The declared formats, stored as they are.
+            b.set_kernel_policy(KernelPolicy::Compact);
             let x = b.input(&[c, h, h + 1], xq).unwrap();
             let groups = if groups_pick == 1 { c } else { 1 };
             let o = 2 * groups;
@@ -509,5 +511,75 @@ mod tests {
         assert_eq!((d.bias.as_slice(), d.weights.as_slice()), (&[0][..], &[1, -1][..]));
         bytes[70] ^= 1;
         assert!(matches!(decode(&bytes), Err(Error::CrcMismatch { .. })));
+    }
+
+    /// Where the declared format has only the bit-stream loops, `Auto`
+    /// stores the same weights in the narrowest fast format and `Compact`
+    /// keeps the declared one.
+    #[test]
+    fn auto_stores_weights_without_fast_loops_wider() {
+        let formats = |policy| {
+            let mut b = ProgramBuilder::new();
+            b.set_kernel_policy(policy);
+            let x = b.input(&[3, 4, 4], quant(0, 8, true)).unwrap();
+            // 27 taps: 4-bit rows of odd length have no lanes.
+            let conv_w: Vec<i32> = (0..2 * 27).map(|i| i % 15 - 7).collect();
+            let conv = ConvParams {
+                out_channels: 2,
+                kernel: [3, 3],
+                stride: [1, 1],
+                pads: [1, 1, 1, 1],
+                dilation: [1, 1],
+                groups: 1,
+                weights: conv_w.clone(),
+                weight_format: WeightFormat::Signed(4),
+                bias: vec![0, 0],
+                requant: Requant::new(vec![0.01], quant(0, 8, true)),
+            };
+            let y = b.conv(x, conv).unwrap();
+            let n = b.shape(y).unwrap().elements();
+            let flat = b.reshape(y, &[n]).unwrap();
+            let dense_w: Vec<i32> = (0..2 * n as i32).map(|i| i % 7 - 3).collect();
+            let dense = DenseParams {
+                out_features: 2,
+                weights: dense_w.clone(),
+                weight_format: WeightFormat::Signed(3),
+                bias: vec![0, 0],
+                requant: Requant::new(vec![0.01], quant(0, 8, true)),
+            };
+            let z = b.dense(flat, dense).unwrap();
+            b.output(z).unwrap();
+            let built = b.finish().unwrap();
+            let program = decode(&built.bytes).unwrap();
+            let [OpParams::Conv(c), OpParams::Dense(d)] = [&program.ops[0].params, &program.ops[1].params] else {
+                panic!("{:?}", program.ops);
+            };
+            assert_eq!((&c.weights, &d.weights), (&conv_w, &dense_w));
+            let bits: Vec<(u32, u32)> = built
+                .report
+                .ops
+                .iter()
+                .map(|r| (r.weight_bits, r.stored_bits))
+                .collect();
+            (c.weight_format, d.weight_format, bits, built.report.ops[1].kernel)
+        };
+        assert_eq!(
+            formats(KernelPolicy::Auto),
+            (
+                WeightFormat::Signed(8),
+                WeightFormat::Signed(4),
+                vec![(4, 8), (3, 4)],
+                Kernel::Nibbles
+            )
+        );
+        assert_eq!(
+            formats(KernelPolicy::Compact),
+            (
+                WeightFormat::Signed(4),
+                WeightFormat::Signed(3),
+                vec![(4, 4), (3, 3)],
+                Kernel::Gemm
+            )
+        );
     }
 }

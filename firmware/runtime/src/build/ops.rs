@@ -39,20 +39,28 @@ impl ProgramBuilder {
         )?;
         let bias = self.bias(kind, &p.bias, o)?;
         self.check_requant(kind, &p.requant, o, "per tensor or per output channel")?;
-        let packed = self.pack(kind, &p.weights, &p.weights, p.weight_format)?;
+        let declared = self.pack(kind, &p.weights, &p.weights, p.weight_format)?;
         self.check_accumulators(&x.quant, p.weights.chunks(taps), &bias)?;
         let folded = fold_zero_point(&bias, p.weights.chunks(taps), x.quant.zero_point);
-        let conv_shape = ConvShape {
+        let mut conv_shape = ConvShape {
             input: [c, h, w],
             geometry,
             groups: g,
             weights: &p.weights,
             format: p.weight_format,
         };
-        let choice = select::conv(self.policy, &x, &conv_shape);
+        let mut choice = select::conv(self.policy, &x, &conv_shape);
+        if choice.kernel == Kernel::Gemm {
+            conv_shape.format = select::stored_format(self.policy, kind, p.weight_format, &p.weights, taps);
+            choice = select::conv(self.policy, &x, &conv_shape);
+        }
+        let packed = match conv_shape.format {
+            f if f == p.weight_format => declared,
+            f => self.pack(kind, &p.weights, &p.weights, f)?,
+        };
         let affine = self.push_affine(&packed, &folded, &p.requant)?;
         let macs = (p.weights.len() as u64).saturating_mul((oh * ow) as u64);
-        let report = weighted_report(kind, shape, &packed, &p.requant, macs);
+        let report = weighted_report(kind, shape, &packed, p.weight_format, &p.requant, macs);
         let body = OpBody::Conv {
             window,
             groups: g as u32,
@@ -109,7 +117,7 @@ impl ProgramBuilder {
         let macs = ((c * cog) as u64)
             .saturating_mul(hits(0, h, oh))
             .saturating_mul(hits(1, w, ow));
-        let report = weighted_report(kind, shape, &packed, &p.requant, macs);
+        let report = weighted_report(kind, shape, &packed, p.weight_format, &p.requant, macs);
         let body = OpBody::ConvTranspose {
             window,
             groups: g as u32,
@@ -133,16 +141,21 @@ impl ProgramBuilder {
         )?;
         let bias = self.bias(kind, &p.bias, o)?;
         self.check_requant(kind, &p.requant, o, "per tensor or per output feature")?;
-        let mut packed = self.pack(kind, &p.weights, &p.weights, p.weight_format)?;
+        let declared = self.pack(kind, &p.weights, &p.weights, p.weight_format)?;
         self.check_accumulators(&x.quant, p.weights.chunks(n), &bias)?;
         let folded = fold_zero_point(&bias, p.weights.chunks(n), x.quant.zero_point);
-        let choice = select::dense(self.policy, &x, n, &p.weights, p.weight_format);
+        let format = select::stored_format(self.policy, kind, p.weight_format, &p.weights, n);
+        let choice = select::dense(self.policy, &x, n, &p.weights, format);
+        let mut packed = match format {
+            f if f == p.weight_format => declared,
+            f => self.pack(kind, &p.weights, &p.weights, f)?,
+        };
         if choice.kernel == Kernel::Nibbles {
             // The same weights (checked above) in the kernel's layout.
             packed.bytes = kernels::nibbles::pack(&p.weights, n);
         }
         let affine = self.push_affine(&packed, &folded, &p.requant)?;
-        let report = weighted_report(kind, shape, &packed, &p.requant, (o * n) as u64);
+        let report = weighted_report(kind, shape, &packed, p.weight_format, &p.requant, (o * n) as u64);
         let body = OpBody::Dense { affine };
         self.push_op(input, (shape, p.requant.output), body, choice, report)
     }

@@ -12,8 +12,11 @@ pub struct OpReport {
     pub output_shape: Shape,
     /// Number of weights.
     pub weight_count: u64,
-    /// Bits per weight (0 for ops without weights).
+    /// Bits per weight as declared (0 for ops without weights).
     pub weight_bits: u32,
+    /// Bits per weight as stored: `weight_bits`, or more where the kernel
+    /// runs far faster on a wider format (see `KernelPolicy::Auto`).
+    pub stored_bits: u32,
     /// Packed weight bytes in the file.
     pub weight_bytes: usize,
     /// Other constant bytes: biases and multipliers (4 bytes each) and
@@ -71,7 +74,10 @@ impl fmt::Display for Report {
             let weights = if op.weight_count == 0 {
                 "-".to_string()
             } else {
-                format!("{} ({}b)", op.weight_bytes, op.weight_bits)
+                match (op.weight_bits, op.stored_bits) {
+                    (declared, stored) if declared == stored => format!("{} ({declared}b)", op.weight_bytes),
+                    (declared, stored) => format!("{} ({declared}b as {stored}b)", op.weight_bytes),
+                }
             };
             writeln!(
                 f,

@@ -6,16 +6,23 @@
 //! that the choice applies (`model::prepare`).
 
 use super::TensorDef;
-use crate::format::{Kernel, TensorQuant, WeightFormat};
+use crate::format::{Kernel, OpKind, TensorQuant, WeightFormat};
+use crate::kernels::gemm::WeightPath;
 use crate::kernels::{self, Geometry};
 
 /// How the builder picks each op's kernel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum KernelPolicy {
-    /// The fastest kernel that applies to the op's shape (the default).
+    /// The fastest kernel that applies to the op's shape (the default),
+    /// weights stored wider where that buys a fast kernel (4 or 8 bits
+    /// instead of the bit-stream loops).
     #[default]
     Auto,
+    /// The fastest kernel for the weights in their declared format: the
+    /// least flash, and the bit widths a hardware design (`lowbit hls`)
+    /// should build.
+    Compact,
     /// The portable reference kernels everywhere (no scratch memory): for
     /// comparisons and debugging.
     Reference,
@@ -78,6 +85,35 @@ pub(super) fn conv(policy: KernelPolicy, x: &TensorDef, s: &ConvShape<'_>) -> Ch
         };
     }
     Choice::REFERENCE
+}
+
+/// The format a Conv (on the Gemm kernel) or Dense layer stores its rows of
+/// `taps` weights in:
+/// the declared `format`, or, under [`KernelPolicy::Auto`] when `format`
+/// has no fast loops for such rows (3, 5, 6 or 7 bits, unsigned weights,
+/// 4-bit rows of odd length, 2-bit rows not a multiple of four long), the
+/// narrowest two's complement format with fast loops that holds every one
+/// of `weights`: 4 bits (the nibbles kernel on Dense, whatever the row
+/// length; the 4-bit lanes on Conv, rows of even length), else 8. The
+/// weights take more flash, and the layer runs several times fewer
+/// instructions than on the bit-stream loops.
+pub(super) fn stored_format(
+    policy: KernelPolicy,
+    kind: OpKind,
+    format: WeightFormat,
+    weights: &[i32],
+    taps: usize,
+) -> WeightFormat {
+    let fast = |f: WeightFormat| {
+        (kind == OpKind::Dense && f == WeightFormat::Signed(4)) || WeightPath::of(f, taps, true) != WeightPath::Other
+    };
+    if policy != KernelPolicy::Auto || format == WeightFormat::Bipolar || fast(format) {
+        return format;
+    }
+    [WeightFormat::Signed(4), WeightFormat::Signed(8)]
+        .into_iter()
+        .find(|&f| fast(f) && weights.iter().all(|&w| f.contains(w)))
+        .unwrap_or(format)
 }
 
 /// The kernel of a dense layer over `inputs` features.

@@ -4,7 +4,7 @@
 use crate::Rng;
 use crate::corrupt::{reseal, samples};
 use lowbit_runtime::build::{
-    AddParams, AvgPoolParams, BuildError, ConvParams, DenseParams, PoolParams, ProgramBuilder, Requant,
+    AddParams, AvgPoolParams, BuildError, ConvParams, DenseParams, KernelPolicy, PoolParams, ProgramBuilder, Requant,
 };
 use lowbit_runtime::{Error, FORMAT_VERSION, MAGIC, Model, TensorQuant, WeightFormat};
 
@@ -29,9 +29,10 @@ fn dense(o: usize, format: WeightFormat, weights: Vec<i32>, output: TensorQuant)
 
 /// A 4-bit unsigned input of 3 values through a 2-output dense layer
 /// (the `gemm` kernel: 5 bytes of tensors and 35 of scratch, a patch of
-/// 16 halfwords aligned to a word).
+/// 16 halfwords aligned to a word), its 2-bit weights stored as declared.
 fn small() -> Vec<u8> {
     let mut b = ProgramBuilder::new();
+    b.set_kernel_policy(KernelPolicy::Compact);
     let x = b.input(&[3], q(4, false)).unwrap();
     let y = b
         .dense(

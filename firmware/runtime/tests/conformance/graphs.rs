@@ -254,23 +254,30 @@ fn a_larger_network_matches_the_reference_op_by_op() {
 
 #[test]
 fn the_report_counts_weights_params_and_bounds() {
-    let mut rng = Rng::new(5);
-    let mut b = ProgramBuilder::new();
-    let x = b.input(&[2, 4, 4], q8(0.1, 0)).unwrap();
-    let mut p = conv3x3(&mut rng, 2, 3, q8(0.1, 0));
-    p.weights = rng.weights(WeightFormat::Signed(3), 3 * 2 * 9);
-    p.weight_format = WeightFormat::Signed(3);
-    p.requant.multipliers = vec![0.01; 3];
-    let y = b.conv(x, p).unwrap();
-    b.output(y).unwrap();
-    let built = b.finish().unwrap();
-    let op = &built.report.ops[0];
-    assert_eq!((op.weight_count, op.weight_bits), (54, 3));
-    assert_eq!(op.weight_bytes, (54 * 3usize).div_ceil(8));
-    assert_eq!(op.param_bytes, 3 * 4 + 3 * 4);
-    assert_eq!(op.macs, 3 * 16 * 18);
-    assert_eq!(built.report.weight_bytes_lower_bound, 21);
-    assert_eq!(built.report.file_bytes, built.bytes.len());
-    let text = built.report.to_string();
-    assert!(text.contains("Conv") && text.contains("total"), "{text}");
+    // 3-bit weights have only the bit-stream loops: `Auto` stores them as
+    // 4-bit lanes (rows of 18 taps), `Compact` as declared; the bound is
+    // the declared bits either way.
+    for (policy, stored, bytes) in [(KernelPolicy::Auto, 4, 27), (KernelPolicy::Compact, 3, 21)] {
+        let mut rng = Rng::new(5);
+        let mut b = ProgramBuilder::new();
+        b.set_kernel_policy(policy);
+        let x = b.input(&[2, 4, 4], q8(0.1, 0)).unwrap();
+        let mut p = conv3x3(&mut rng, 2, 3, q8(0.1, 0));
+        p.weights = rng.weights(WeightFormat::Signed(3), 3 * 2 * 9);
+        p.weight_format = WeightFormat::Signed(3);
+        p.requant.multipliers = vec![0.01; 3];
+        let y = b.conv(x, p).unwrap();
+        b.output(y).unwrap();
+        let built = b.finish().unwrap();
+        let op = &built.report.ops[0];
+        assert_eq!((op.weight_count, op.weight_bits, op.stored_bits), (54, 3, stored));
+        assert_eq!(op.weight_bytes, bytes);
+        assert_eq!(op.param_bytes, 3 * 4 + 3 * 4);
+        assert_eq!(op.macs, 3 * 16 * 18);
+        assert_eq!(built.report.weight_bytes_lower_bound, 21);
+        assert_eq!(built.report.file_bytes, built.bytes.len());
+        let text = built.report.to_string();
+        assert!(text.contains("Conv") && text.contains("total"), "{text}");
+        assert_eq!(text.contains(&format!("{bytes} (3b as 4b)")), stored == 4, "{text}");
+    }
 }
