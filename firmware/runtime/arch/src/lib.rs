@@ -23,9 +23,12 @@ mod dsp;
 #[cfg(lowbit_dsp)]
 mod dsp_dot;
 #[cfg(lowbit_dsp)]
+mod dsp_pool;
+#[cfg(lowbit_dsp)]
 mod dsp_popcount;
 #[cfg(lowbit_dsp)]
 mod dsp_window;
+mod pool;
 mod popcount;
 mod portable;
 mod window;
@@ -35,6 +38,7 @@ pub use dot::{
     NIBBLE_WORDS_MAX, dot_1x4_s2, dot_1x4_s4, dot_1x4_s8, dot_2x1_s2, dot_2x1_s4, dot_2x1_s8, dot_3x1_s4, dot_4x1_s8,
     dot_rows_1x4_s2, dot_rows_1x4_s4, dot_rows_1x4_s8, dot_rows_4x1_s8, dot_rows_u4, widen_bytes,
 };
+pub use pool::max_2x2_plane;
 pub use popcount::{BitOp, popcount_rows};
 pub use window::{Taps3x3, window_3x3_row};
 pub use words::{bytes_mut, halves_mut, words, words_mut};

@@ -298,3 +298,40 @@ fn popcounts_of_eight_word_rows_reach_every_bit() {
     assert!(popcount_rows(&w, &s, BitOp::And, &mut counts));
     assert_eq!(counts, [0, 128, 124]);
 }
+
+#[test]
+fn max_2x2_planes_take_the_largest_of_each_window() {
+    let mut state = 0x0bad_5eed_1234_5678u64;
+    // Even and odd output widths, inputs with a spare column and row.
+    for (h, w, ow) in [(2, 2, 1), (4, 4, 2), (4, 9, 4), (5, 8, 3), (6, 11, 5), (8, 8, 4)] {
+        let oh = h / 2;
+        let plane: Vec<u8> = (0..h * w).map(|_| xorshift(&mut state) as u8).collect();
+        for signed in [false, true] {
+            let value = |b: u8| if signed { i32::from(b as i8) } else { i32::from(b) };
+            let mut out = vec![0xa5; oh * ow];
+            assert!(max_2x2_plane(&plane, w, signed, &mut out, ow));
+            for (k, &o) in out.iter().enumerate() {
+                let (y, x) = (2 * (k / ow), 2 * (k % ow));
+                let window = [
+                    plane[y * w + x],
+                    plane[y * w + x + 1],
+                    plane[(y + 1) * w + x],
+                    plane[(y + 1) * w + x + 1],
+                ];
+                let best = window.into_iter().max_by_key(|&b| value(b));
+                assert_eq!(Some(o), best, "{h}x{w} -> ow {ow}, signed {signed}, output {k}");
+            }
+        }
+    }
+    // -128 against 127 and 0 against 255: the order depends on `signed`.
+    let mut out = [0u8; 1];
+    assert!(max_2x2_plane(&[0x80, 0x7f, 0x00, 0xff], 2, true, &mut out, 1));
+    assert_eq!(out, [0x7f]);
+    assert!(max_2x2_plane(&[0x80, 0x7f, 0x00, 0xff], 2, false, &mut out, 1));
+    assert_eq!(out, [0xff]);
+    assert!(!max_2x2_plane(&[0; 7], 4, false, &mut [0; 2], 2), "a row too short");
+    assert!(
+        !max_2x2_plane(&[0; 8], 4, false, &mut [0; 3], 3),
+        "windows past the row"
+    );
+}

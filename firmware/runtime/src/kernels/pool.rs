@@ -58,9 +58,20 @@ fn for_each_window(
 }
 
 /// ONNX `MaxPool`: the largest input value under each window; padding never
-/// wins (it is skipped, not read as a value).
+/// wins (it is skipped, not read as a value). Windows without padding read
+/// their rows directly ([`max_pool_unpadded`]); padded ones go tap by tap.
 #[inline(never)]
 pub(crate) fn max_pool(p: &MaxPoolArgs, x: &[u8], y: &mut [u8]) -> Result<(), Fault> {
+    if p.geometry.pads == [0; 4] {
+        max_pool_unpadded(p, x, y)
+    } else {
+        max_pool_windows(p, x, y)
+    }
+}
+
+/// [`max_pool`] window by window through `Geometry::for_each_tap`, which
+/// skips the taps on padding.
+pub(crate) fn max_pool_windows(p: &MaxPoolArgs, x: &[u8], y: &mut [u8]) -> Result<(), Fault> {
     let [_, h, w] = p.input;
     // Bytes with the sign bit flipped compare like the values they store;
     // -1 stands for a window without a value.
@@ -72,6 +83,51 @@ pub(crate) fn max_pool(p: &MaxPoolArgs, x: &[u8], y: &mut [u8]) -> Result<(), Fa
         *out = u8::try_from(best).map_err(|_| Fault)? ^ flip;
         Ok(())
     })
+}
+
+/// [`max_pool`] without padding: every window lies inside its plane, so
+/// each output row reads its `kH` input rows directly (2×2 windows with
+/// stride 2, the common case, a plane at a time through
+/// `lowbit_arch::max_2x2_plane`).
+pub(crate) fn max_pool_unpadded(p: &MaxPoolArgs, x: &[u8], y: &mut [u8]) -> Result<(), Fault> {
+    let [c, h, w] = p.input;
+    let [oc, oh, ow] = p.output;
+    let g = &p.geometry;
+    let extent = |a: usize| (g.kernel[a] - 1) * g.dilation[a] + 1;
+    let fits = |a: usize, size: usize, out: usize| (out - 1) * g.stride[a] + extent(a) <= size;
+    let all_positive = [c, h, w, oh, ow].iter().all(|&d| d > 0);
+    if !all_positive || oc != c || x.len() != c * h * w || y.len() != c * oh * ow || !g.is_valid() {
+        return Err(Fault);
+    }
+    if !fits(0, h, oh) || !fits(1, w, ow) {
+        return Err(Fault);
+    }
+    // Bytes with the sign bit flipped compare like the values they store.
+    let flip = if p.x.signed() { 0x80 } else { 0 };
+    let pair = g.kernel == [2, 2] && g.stride == [2, 2] && g.dilation == [1, 1];
+    for (plane, out_plane) in x.chunks_exact(h * w).zip(y.chunks_exact_mut(oh * ow)) {
+        if pair {
+            if !lowbit_arch::max_2x2_plane(plane, w, p.x.signed(), out_plane, ow) {
+                return Err(Fault);
+            }
+            continue;
+        }
+        for (oy, out_row) in out_plane.chunks_exact_mut(ow).enumerate() {
+            let top = oy * g.stride[0] * w;
+            for (ox, o) in out_row.iter_mut().enumerate() {
+                let mut best = 0;
+                for ky in 0..g.kernel[0] {
+                    let start = top + ky * g.dilation[0] * w + ox * g.stride[1];
+                    let line = plane.get(start..start + extent(1)).ok_or(Fault)?;
+                    for b in line.iter().step_by(g.dilation[1]) {
+                        best = best.max(b ^ flip);
+                    }
+                }
+                *o = best ^ flip;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Average pooling: `y = requant(Σ (x - x_zero), m[n - 1])` over the `n`
