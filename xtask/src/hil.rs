@@ -23,6 +23,7 @@ use crate::{
     failures,
     firmware::{ElfPath, Mode, build_firmware},
     fit::{self, Needs, Offer},
+    kernel_checks,
     model::output_value,
     plugin::IcountPlugin,
     probe,
@@ -113,7 +114,11 @@ pub fn run(root: &Path, args: &HilArgs) -> Result<()> {
     let dirs = if args.models.is_empty() { catalog::default_dirs(root) } else { args.models.clone() };
     let entries = catalog::discover(&dirs, args.filter.as_deref())?;
     eprintln!("preparing {} models on the host (lowering, inputs, host runtime)", entries.len());
-    let cases: Vec<Case> = entries.iter().map(catalog::prepare).collect();
+    let mut cases: Vec<Case> = entries.iter().map(catalog::prepare).collect();
+    // Kernel paths the models miss, unless other model directories were asked for.
+    if args.models.is_empty() {
+        cases.extend(kernel_checks::cases(args.filter.as_deref())?);
+    }
     let runs_qemu = !args.build_only && selected.iter().any(|b| b.kind == BoardKind::Qemu);
     let plugin = if runs_qemu { Some(IcountPlugin::build(root)?) } else { None };
     let hil = Hil { root, args, runner: Runner { plugin: plugin.as_ref(), timeout: seconds(args.timeout) } };

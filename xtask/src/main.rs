@@ -31,6 +31,7 @@ mod failures;
 mod firmware;
 mod fit;
 mod hil;
+mod kernel_checks;
 mod layer_bench;
 mod layers;
 mod lint;
