@@ -131,7 +131,7 @@ impl Lanes {
 
     /// [`Lanes::pixels`] with the block loop of this width: [`ROWS`] rows
     /// per call when rows are whole words, else one row per call plus its
-    /// partial last word.
+    /// partial last word; the sums of [`ROWS`] rows stored together.
     #[inline(always)]
     fn pixels_with<const M: usize>(
         self,
@@ -148,17 +148,24 @@ impl Lanes {
             .0;
         let (whole, last) = chunks.split_at_checked(words).ok_or(Fault)?;
         let mut sums = [[0i32; 4]; ROWS];
-        let step = if partial > 0 { 1 } else { ROWS };
-        for w in rows.bytes.chunks(step * row_bytes.max(1)) {
-            let count = w.len() / row_bytes.max(1);
+        let row_bytes = row_bytes.max(1);
+        for w in rows.bytes.chunks(ROWS * row_bytes) {
+            let count = w.len() / row_bytes;
             let sums = sums.get_mut(..count).ok_or(Fault)?;
-            if !dot(w, words, whole, sums) {
-                return Err(Fault);
-            }
-            if partial > 0 {
-                let (tail, chunk) = (w.get(4 * words..).ok_or(Fault)?, last.first().ok_or(Fault)?);
-                let extra = dot_last(tail, chunk, dot)?;
-                sums[0] = core::array::from_fn(|q| sums[0][q].wrapping_add(extra[q]));
+            if partial == 0 {
+                if !dot(w, words, whole, sums) {
+                    return Err(Fault);
+                }
+            } else {
+                // Rows with a partial last word one by one, stored together.
+                for (row, s) in w.chunks(row_bytes).zip(sums.iter_mut()) {
+                    if !dot(row, words, whole, core::slice::from_mut(s)) {
+                        return Err(Fault);
+                    }
+                    let (tail, chunk) = (row.get(4 * words..).ok_or(Fault)?, last.first().ok_or(Fault)?);
+                    let extra = dot_last(tail, chunk, dot)?;
+                    *s = core::array::from_fn(|q| s[q].wrapping_add(extra[q]));
+                }
             }
             outputs.store(sums, self.shift())?;
         }
