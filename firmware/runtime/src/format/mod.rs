@@ -17,7 +17,7 @@ pub use header::{FORMAT_VERSION, MAGIC};
 pub(crate) use op::Blob;
 #[cfg(feature = "std")]
 pub(crate) use op::SCRATCH_ALIGN;
-pub(crate) use op::{Affine, OpBody, OpRecord, Requant, Window};
+pub(crate) use op::{Affine, Head, OpBody, OpRecord, Requant, Window};
 pub use op::{Kernel, OpKind};
 pub use pack::WeightFormat;
 pub(crate) use pack::WeightStream;

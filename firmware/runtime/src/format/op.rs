@@ -266,19 +266,42 @@ impl OpBody {
     }
 }
 
-impl OpRecord {
-    /// Decodes the record at the start of `bytes`; returns it with its length.
-    pub(crate) fn decode(bytes: &[u8]) -> Result<(OpRecord, usize), ()> {
-        let mut r = Reader::new(bytes, ());
+/// The fields every op record starts with (its first
+/// [`Head::LEN`] bytes), read and checked on their own so that execution
+/// can decode only the body its op needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Head {
+    /// The op's kind.
+    pub(crate) kind: OpKind,
+    /// The kernel family that runs it.
+    pub(crate) kernel: Kernel,
+    /// The record's length in bytes (the kind's constant length).
+    pub(crate) len: usize,
+    /// See [`OpRecord::output`].
+    pub(crate) output: u16,
+    /// See [`OpRecord::input`].
+    pub(crate) input: u16,
+    /// The second input of `Add`, [`NO_INPUT`] for every other kind.
+    input_b: u16,
+    /// See [`OpRecord::scratch`].
+    pub(crate) scratch: Option<u32>,
+}
+
+impl Head {
+    /// Bytes of the common prefix.
+    const LEN: usize = 12;
+
+    /// Reads and checks the prefix of the record at the start of `bytes`.
+    #[inline]
+    pub(crate) fn read(bytes: &[u8]) -> Result<Head, ()> {
+        let prefix: &[u8; Head::LEN] = bytes.first_chunk().ok_or(())?;
+        let mut r = Reader::new(prefix, ());
         let kind = OpKind::from_code(r.u8()?).ok_or(())?;
         let kernel = Kernel::from_code(r.u8()?).ok_or(())?;
         let len = usize::from(r.u16()?);
-        if len != kind.code_and_len().1 {
+        if len != kind.code_and_len().1 || bytes.len() < len {
             return Err(());
         }
-        // Re-read the record alone so that no field can reach past its end.
-        let mut r = Reader::new(bytes.get(..len).ok_or(())?, ());
-        let _kind_and_len = r.u32()?;
         let output = r.u16()?;
         let input = r.u16()?;
         let input_b = r.u16()?;
@@ -289,9 +312,51 @@ impl OpRecord {
         if (kind == OpKind::Add) != (input_b != NO_INPUT) || (kernel == Kernel::Reference) != scratch.is_none() {
             return Err(());
         }
+        Ok(Head {
+            kind,
+            kernel,
+            len,
+            output,
+            input,
+            input_b,
+            scratch,
+        })
+    }
+
+    /// The body of a Dense record `bytes` with this head: its weights, bias
+    /// and requantization.
+    #[inline]
+    pub(crate) fn dense(&self, bytes: &[u8]) -> Result<Affine, ()> {
+        if self.kind != OpKind::Dense {
+            return Err(());
+        }
+        affine(&mut body::<44>(bytes, Head::LEN)?)
+    }
+}
+
+impl OpRecord {
+    /// Decodes the record at the start of `bytes`; returns it with its length.
+    #[cfg(any(test, feature = "std"))]
+    pub(crate) fn decode(bytes: &[u8]) -> Result<(OpRecord, usize), ()> {
+        let head = Head::read(bytes)?;
+        Ok((OpRecord::with_head(&head, bytes)?, head.len))
+    }
+
+    /// Decodes the body of the record at the start of `bytes`, whose
+    /// [`Head::read`] gave `head`.
+    pub(crate) fn with_head(head: &Head, bytes: &[u8]) -> Result<OpRecord, ()> {
+        let Head {
+            kind,
+            kernel,
+            output,
+            input,
+            input_b,
+            scratch,
+            ..
+        } = *head;
         // The body through a reader of the kind's constant length, which
         // lets the compiler drop the per-field bounds checks.
-        let prefix = r.position();
+        let prefix = Head::LEN;
         let body = match kind {
             OpKind::Conv => {
                 let mut r = body::<72>(bytes, prefix)?;
@@ -310,7 +375,7 @@ impl OpRecord {
                 }
             }
             OpKind::Dense => OpBody::Dense {
-                affine: affine(&mut body::<44>(bytes, prefix)?)?,
+                affine: head.dense(bytes)?,
             },
             OpKind::MaxPool => OpBody::MaxPool {
                 window: window(&mut body::<36>(bytes, prefix)?)?,
@@ -338,16 +403,13 @@ impl OpRecord {
                 table: body::<16>(bytes, prefix)?.u32()?,
             },
         };
-        Ok((
-            OpRecord {
-                output,
-                input,
-                kernel,
-                scratch,
-                body,
-            },
-            len,
-        ))
+        Ok(OpRecord {
+            output,
+            input,
+            kernel,
+            scratch,
+            body,
+        })
     }
 
     /// Appends the record's bytes (the inverse of [`OpRecord::decode`]).

@@ -6,7 +6,7 @@ mod prepare;
 mod validate;
 
 use crate::Error;
-use crate::format::{Header, OpRecord, Shape, TENSOR_RECORD_LEN, TensorQuant, TensorRecord};
+use crate::format::{Head, Header, OpRecord, Shape, TENSOR_RECORD_LEN, TensorQuant, TensorRecord};
 use crate::kernels::Values;
 use prepare::Step;
 
@@ -148,16 +148,25 @@ impl<'a> Model<'a> {
 
     /// Calls `f(index, record)` for every op record in execution order.
     fn for_each_op(&self, mut f: impl FnMut(u16, &OpRecord) -> Result<(), Error>) -> Result<(), Error> {
+        self.for_each_record(|index, head, bytes| {
+            // Matched by reference: the record is used where it was decoded.
+            let decoded = OpRecord::with_head(head, bytes);
+            let Ok(record) = &decoded else {
+                return Err(Error::InvalidOp { index });
+            };
+            f(index, record)
+        })
+    }
+
+    /// Calls `f(index, head, bytes)` for every op record in execution order,
+    /// with its checked [`Head`] and the bytes from its start on.
+    fn for_each_record(&self, mut f: impl FnMut(u16, &Head, &[u8]) -> Result<(), Error>) -> Result<(), Error> {
         let mut pos = 0;
         for index in 0..self.header.op_count {
             let rest = self.ops.get(pos..).ok_or(Error::InvalidOp { index })?;
-            // Matched by reference: the record is used where `decode` left it.
-            let decoded = OpRecord::decode(rest);
-            let Ok((record, len)) = &decoded else {
-                return Err(Error::InvalidOp { index });
-            };
-            f(index, record)?;
-            pos += len;
+            let head = Head::read(rest).map_err(|()| Error::InvalidOp { index })?;
+            f(index, &head, rest)?;
+            pos += head.len;
         }
         if pos == self.ops.len() {
             Ok(())
@@ -218,7 +227,7 @@ impl<'a> Model<'a> {
         let arena = self.arena(arena)?;
         // `from_bytes` checked every op, so only the arguments are built
         // again.
-        self.for_each_op(|index, record| Step::run(self, index, record, arena))
+        self.for_each_record(|index, head, bytes| Step::run(self, index, head, bytes, arena))
     }
 
     /// The last step of [`Model::run`]: copies the output tensor out of

@@ -11,7 +11,7 @@
 //! even on arguments that were never validated.
 
 use super::Model;
-use crate::format::{Affine, BLOB_ALIGN, Kernel, OpBody, OpRecord, Requant, TensorRecord, Window};
+use crate::format::{Affine, BLOB_ALIGN, Head, Kernel, OpBody, OpKind, OpRecord, Requant, TensorRecord, Window};
 use crate::kernels::binary::{self, Levels};
 use crate::kernels::{
     self, AddArgs, AvgPoolArgs, ConvArgs, DenseArgs, Fault, Geometry, MaxPoolArgs, Output, Values, Weights, direct,
@@ -197,32 +197,36 @@ impl<'a> Step<'a> {
     }
 
     /// Runs op `index` of a model that [`Model::from_bytes`] validated on
-    /// the arena: builds the kernel arguments without the checks and calls
-    /// the kernel (Dense layers directly, every other op through
-    /// [`Step::prepare`] and [`Step::execute`]).
+    /// the arena, from its record's `head` and `bytes`: builds the kernel
+    /// arguments without the checks and calls the kernel (Dense layers on
+    /// the fast kernels directly from the fields they need, every other op
+    /// through its whole record, [`Step::prepare`] and [`Step::execute`]).
     #[inline(never)]
-    pub(super) fn run(model: &Model<'a>, index: u16, record: &OpRecord, arena: &mut [u8]) -> Result<(), Error> {
-        match (&record.body, record.kernel) {
-            (OpBody::Dense { affine }, Kernel::Gemm | Kernel::Nibbles | Kernel::Binary) => {
-                Self::run_dense(model, index, record, affine, arena)
+    pub(super) fn run(model: &Model<'a>, index: u16, head: &Head, bytes: &[u8], arena: &mut [u8]) -> Result<(), Error> {
+        let err = Error::InvalidOp { index };
+        match head.kernel {
+            Kernel::Gemm | Kernel::Nibbles | Kernel::Binary if head.kind == OpKind::Dense => {
+                let affine = head.dense(bytes).map_err(|()| err)?;
+                Self::run_dense(model, index, head, &affine, arena)
             }
-            _ => Self::run_step(model, index, record, arena),
+            _ => {
+                // Matched by reference: the record is used where it was decoded.
+                let decoded = OpRecord::with_head(head, bytes);
+                let Ok(record) = &decoded else {
+                    return Err(err);
+                };
+                Self::run_step(model, index, record, arena)
+            }
         }
     }
 
     /// [`Step::run`] of a Gemm, Nibbles or Binary Dense: its arguments
     /// built in place from the fields [`Checker::dense`] checked.
     #[inline(never)]
-    fn run_dense(
-        model: &Model<'a>,
-        index: u16,
-        record: &OpRecord,
-        affine: &Affine,
-        arena: &mut [u8],
-    ) -> Result<(), Error> {
+    fn run_dense(model: &Model<'a>, index: u16, head: &Head, affine: &Affine, arena: &mut [u8]) -> Result<(), Error> {
         let err = Error::InvalidOp { index };
-        let x = model.validated_tensor(record.input)?;
-        let y = model.validated_tensor(record.output)?;
+        let x = model.validated_tensor(head.input)?;
+        let y = model.validated_tensor(head.output)?;
         let data = |offset: u32, len: Option<usize>| {
             let len = len.ok_or(err)?;
             model.data.get(offset as usize..).and_then(|d| d.get(..len)).ok_or(err)
@@ -247,12 +251,12 @@ impl<'a> Step<'a> {
                 hi: r.hi,
             },
         };
-        let needed = match record.kernel {
+        let needed = match head.kernel {
             Kernel::Nibbles => nibbles::scratch_len(inputs),
             Kernel::Binary => binary::scratch_len(inputs),
             _ => gemm::dense_scratch_len(inputs),
         };
-        let at = record.scratch.unwrap_or(0) as usize;
+        let at = head.scratch.unwrap_or(0) as usize;
         let scratch = at..at.saturating_add(needed);
         let Parts {
             output: out,
@@ -262,7 +266,7 @@ impl<'a> Step<'a> {
         let values = shared.read(&x_span).ok_or(err)?;
         // Binary Dense left out of the build (see `Call::built_in`) is never
         // reached, so the linker drops it.
-        let result = match record.kernel {
+        let result = match head.kernel {
             Kernel::Nibbles => nibbles::dense(&args, values, out, scratch),
             Kernel::Binary if cfg!(feature = "binary") => {
                 let levels = Levels::of(&x.quant, x.bipolar).ok_or(err)?;
