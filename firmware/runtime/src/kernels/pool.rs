@@ -58,12 +58,15 @@ fn for_each_window(
 }
 
 /// ONNX `MaxPool`: the largest input value under each window; padding never
-/// wins (it is skipped, not read as a value). Windows without padding read
-/// their rows directly ([`max_pool_unpadded`]); padded ones go tap by tap.
+/// wins (it is skipped, not read as a value). 2×2 windows with stride 2
+/// and no padding, the common case, go a plane at a time through
+/// `lowbit_arch::max_2x2_plane` ([`max_pool_2x2`]); every other geometry
+/// tap by tap ([`max_pool_windows`]).
 #[inline(never)]
 pub(crate) fn max_pool(p: &MaxPoolArgs, x: &[u8], y: &mut [u8]) -> Result<(), Fault> {
-    if p.geometry.pads == [0; 4] {
-        max_pool_unpadded(p, x, y)
+    let g = &p.geometry;
+    if g.kernel == [2, 2] && g.stride == [2, 2] && g.dilation == [1, 1] && g.pads == [0; 4] {
+        max_pool_2x2(p, x, y)
     } else {
         max_pool_windows(p, x, y)
     }
@@ -85,46 +88,18 @@ pub(crate) fn max_pool_windows(p: &MaxPoolArgs, x: &[u8], y: &mut [u8]) -> Resul
     })
 }
 
-/// [`max_pool`] without padding: every window lies inside its plane, so
-/// each output row reads its `kH` input rows directly (2×2 windows with
-/// stride 2, the common case, a plane at a time through
-/// `lowbit_arch::max_2x2_plane`).
-pub(crate) fn max_pool_unpadded(p: &MaxPoolArgs, x: &[u8], y: &mut [u8]) -> Result<(), Fault> {
+/// [`max_pool`] of 2×2 windows with stride 2 and no padding, a plane at a
+/// time (the output's floor mode leaves out a last odd row or column).
+pub(crate) fn max_pool_2x2(p: &MaxPoolArgs, x: &[u8], y: &mut [u8]) -> Result<(), Fault> {
     let [c, h, w] = p.input;
     let [oc, oh, ow] = p.output;
-    let g = &p.geometry;
-    let extent = |a: usize| (g.kernel[a] - 1) * g.dilation[a] + 1;
-    let fits = |a: usize, size: usize, out: usize| (out - 1) * g.stride[a] + extent(a) <= size;
-    let all_positive = [c, h, w, oh, ow].iter().all(|&d| d > 0);
-    if !all_positive || oc != c || x.len() != c * h * w || y.len() != c * oh * ow || !g.is_valid() {
+    let fits = oc == c && 2 * oh <= h && 2 * ow <= w && [c, oh, ow].iter().all(|&d| d > 0);
+    if !fits || x.len() != c * h * w || y.len() != c * oh * ow {
         return Err(Fault);
     }
-    if !fits(0, h, oh) || !fits(1, w, ow) {
-        return Err(Fault);
-    }
-    // Bytes with the sign bit flipped compare like the values they store.
-    let flip = if p.x.signed() { 0x80 } else { 0 };
-    let pair = g.kernel == [2, 2] && g.stride == [2, 2] && g.dilation == [1, 1];
     for (plane, out_plane) in x.chunks_exact(h * w).zip(y.chunks_exact_mut(oh * ow)) {
-        if pair {
-            if !lowbit_arch::max_2x2_plane(plane, w, p.x.signed(), out_plane, ow) {
-                return Err(Fault);
-            }
-            continue;
-        }
-        for (oy, out_row) in out_plane.chunks_exact_mut(ow).enumerate() {
-            let top = oy * g.stride[0] * w;
-            for (ox, o) in out_row.iter_mut().enumerate() {
-                let mut best = 0;
-                for ky in 0..g.kernel[0] {
-                    let start = top + ky * g.dilation[0] * w + ox * g.stride[1];
-                    let line = plane.get(start..start + extent(1)).ok_or(Fault)?;
-                    for b in line.iter().step_by(g.dilation[1]) {
-                        best = best.max(b ^ flip);
-                    }
-                }
-                *o = best ^ flip;
-            }
+        if !lowbit_arch::max_2x2_plane(plane, w, p.x.signed(), out_plane, ow) {
+            return Err(Fault);
         }
     }
     Ok(())
