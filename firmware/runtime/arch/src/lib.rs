@@ -23,11 +23,14 @@ mod dsp;
 #[cfg(lowbit_dsp)]
 mod dsp_dot;
 #[cfg(lowbit_dsp)]
+mod dsp_gather;
+#[cfg(lowbit_dsp)]
 mod dsp_pool;
 #[cfg(lowbit_dsp)]
 mod dsp_popcount;
 #[cfg(lowbit_dsp)]
 mod dsp_window;
+mod gather;
 mod pool;
 mod popcount;
 mod portable;
@@ -38,6 +41,7 @@ pub use dot::{
     NIBBLE_WORDS_MAX, dot_1x4_s2, dot_1x4_s4, dot_1x4_s8, dot_2x1_s2, dot_2x1_s4, dot_2x1_s8, dot_3x1_s4, dot_4x1_s8,
     dot_rows_1x4_s2, dot_rows_1x4_s4, dot_rows_1x4_s8, dot_rows_4x1_s8, dot_rows_u4, widen_bytes,
 };
+pub use gather::GatherTable;
 pub use pool::max_2x2_plane;
 pub use popcount::{BitOp, popcount_rows};
 pub use window::{Taps3x3, window_3x3_row};

@@ -335,3 +335,49 @@ fn max_2x2_planes_take_the_largest_of_each_window() {
         "windows past the row"
     );
 }
+
+#[test]
+fn gathers_put_each_value_in_its_group_slot() {
+    let input: Vec<u8> = (0..40u8).map(|i| i.wrapping_mul(37)).collect();
+    let offsets: Vec<u32> = vec![3, 0, 39, 7, 12, 12, 1, 30];
+    let table = GatherTable::new(&offsets);
+    for (g, pixels, q) in [(4, 4, 0), (4, 4, 3), (4, 2, 1), (8, 4, 2)] {
+        for signed in [false, true] {
+            let mut block = vec![0xeeeeu16; offsets.len() * pixels];
+            assert!(table.gather(&input, signed, g, q, pixels, &mut block));
+            for (s, &o) in offsets.iter().enumerate() {
+                let b = input[o as usize];
+                let want = if signed { b as i8 as u16 } else { u16::from(b) };
+                assert_eq!(
+                    block[s / g * g * pixels + q * g + s % g],
+                    want,
+                    "g {g}, q {q}, slot {s}"
+                );
+            }
+            // The other pixels' slots are left alone.
+            let written = (0..offsets.len())
+                .map(|s| s / g * g * pixels + q * g + s % g)
+                .collect::<Vec<_>>();
+            assert!(
+                block
+                    .iter()
+                    .enumerate()
+                    .all(|(i, &v)| written.contains(&i) || v == 0xeeee)
+            );
+        }
+    }
+    let mut block = vec![0u16; 32];
+    assert!(
+        !table.gather(&input[..39], false, 4, 0, 4, &mut block),
+        "offset 39 outside"
+    );
+    assert!(!table.gather(&input, false, 4, 4, 4, &mut block), "pixel 4 of 4");
+    assert!(
+        !table.gather(&input, false, 3, 0, 4, &mut block),
+        "no whole groups of 3"
+    );
+    assert!(
+        !table.gather(&input, false, 4, 0, 8, &mut block[..31]),
+        "block too short"
+    );
+}

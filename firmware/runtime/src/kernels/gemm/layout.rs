@@ -19,7 +19,7 @@ use super::PIXELS;
 use super::lanes::Lanes;
 use crate::WeightFormat;
 use crate::kernels::Geometry;
-use lowbit_arch::{pkhbt, pkhtb, sxtb16, sxtb16_ror8, uxtb16, uxtb16_ror8};
+use lowbit_arch::{GatherTable, pkhbt, pkhtb, sxtb16, sxtb16_ror8, uxtb16, uxtb16_ror8};
 
 /// How patches are laid out for one layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,22 +106,23 @@ impl Layout {
     }
 
     /// Gathers pixel `q` of a block from `input` at window origin `origin`
-    /// through `table`.
+    /// through `table` (kept out of line: inlined, it crowds the registers
+    /// of the scalar dot loops around it).
+    #[inline(never)]
     pub(super) fn gather(
         self,
         input: &[u8],
         origin: usize,
-        table: &[u32],
+        table: &GatherTable<'_>,
         values: Values,
         q: usize,
         block: &mut [u16],
     ) -> Result<(), Fault> {
-        let g = self.group();
         let input = input.get(origin..).ok_or(Fault)?;
-        if values.signed() {
-            gather::<true>(input, table, g, q, block)
+        if table.gather(input, values.signed(), self.group(), q, PIXELS, block) {
+            Ok(())
         } else {
-            gather::<false>(input, table, g, q, block)
+            Err(Fault)
         }
     }
 
@@ -152,18 +153,6 @@ impl Layout {
         }
         Ok(())
     }
-}
-
-/// [`Layout::gather`] for `i8` (`SIGNED`) or `u8` input.
-fn gather<const SIGNED: bool>(input: &[u8], table: &[u32], g: usize, q: usize, block: &mut [u16]) -> Result<(), Fault> {
-    for (dst, offsets) in block.chunks_exact_mut(g * PIXELS).zip(table.chunks_exact(g)) {
-        let dst = dst.get_mut(q * g..(q + 1) * g).ok_or(Fault)?;
-        for (d, &o) in dst.iter_mut().zip(offsets) {
-            let b = *input.get(o as usize).ok_or(Fault)?;
-            *d = if SIGNED { b as i8 as u16 } else { u16::from(b) };
-        }
-    }
-    Ok(())
 }
 
 /// The input of a Conv with its padding: `x` itself without padding, else

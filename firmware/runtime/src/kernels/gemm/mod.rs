@@ -175,7 +175,7 @@ pub(crate) fn conv_with(a: &ConvArgs<'_>, x: &[u8], y: &mut [u8], scratch: &mut 
     let (table, rest) = rest.split_at_mut_checked(slots).ok_or(Fault)?;
     let (input, [plane, padded]) = layout::padded(x, a.input, g, a.x_zero as u8, lowbit_arch::bytes_mut(rest))?;
     layout.table(g, c, [plane, padded], table)?;
-    let table = table.get(..layout.slots(rows.taps)).ok_or(Fault)?;
+    let table = lowbit_arch::GatherTable::new(table.get(..layout.slots(rows.taps)).ok_or(Fault)?);
     let [_, oh, ow] = a.output;
     let pixels = oh * ow;
     for first in (0..pixels).step_by(PIXELS) {
@@ -183,7 +183,7 @@ pub(crate) fn conv_with(a: &ConvArgs<'_>, x: &[u8], y: &mut [u8], scratch: &mut 
         for q in 0..PIXELS {
             let pixel = (first + q).min(pixels - 1);
             let origin = pixel / ow * g.stride[0] * padded + pixel % ow * g.stride[1];
-            layout.gather(input, origin, table, a.x, q, halves)?;
+            layout.gather(input, origin, &table, a.x, q, halves)?;
         }
         let mut outputs = Outputs {
             y: &mut *y,
