@@ -581,5 +581,28 @@ mod tests {
                 Kernel::Gemm
             )
         );
+        // Bipolar weights: over 8-bit values stored as 2-bit lanes (rows a
+        // multiple of four); over a bipolar input kept for the binary kernel.
+        let bipolar = |declare: bool| {
+            let mut b = ProgramBuilder::new();
+            let x = b.input(&[64], quant(0, if declare { 2 } else { 8 }, true)).unwrap();
+            if declare {
+                b.declare_bipolar(x).unwrap();
+            }
+            let dense = DenseParams {
+                out_features: 2,
+                weights: (0..128).map(|i| if i % 3 == 0 { -1 } else { 1 }).collect(),
+                weight_format: WeightFormat::Bipolar,
+                bias: vec![0, 0],
+                requant: Requant::new(vec![0.01], quant(0, 8, true)),
+            };
+            let y = b.dense(x, dense).unwrap();
+            b.output(y).unwrap();
+            let built = b.finish().unwrap();
+            let op = &built.report.ops[0];
+            (op.stored_bits, op.kernel)
+        };
+        assert_eq!(bipolar(false), (2, Kernel::Gemm));
+        assert_eq!(bipolar(true), (1, Kernel::Binary));
     }
 }

@@ -5,7 +5,7 @@ use super::checks::{fold_zero_point, max_deviation, plain_report, transpose_hits
 use super::params::{AddParams, AvgPoolParams, ConvParams, ConvTransposeParams, DenseParams, PoolParams};
 use super::select::{self, Choice, ConvShape};
 use super::{BuildError, ProgramBuilder, TensorId, shape_of};
-use crate::format::{Kernel, OpBody, OpKind, TensorQuant};
+use crate::format::{Kernel, OpBody, OpKind, TensorQuant, WeightFormat};
 use crate::kernels::{self, Values};
 
 impl ProgramBuilder {
@@ -144,7 +144,11 @@ impl ProgramBuilder {
         let declared = self.pack(kind, &p.weights, &p.weights, p.weight_format)?;
         self.check_accumulators(&x.quant, p.weights.chunks(n), &bias)?;
         let folded = fold_zero_point(&bias, p.weights.chunks(n), x.quant.zero_point);
-        let format = select::stored_format(self.policy, kind, p.weight_format, &p.weights, n);
+        let binary = p.weight_format == WeightFormat::Bipolar && kernels::binary::two_level(&x.quant, x.bipolar);
+        let format = match binary {
+            true => p.weight_format,
+            false => select::stored_format(self.policy, kind, p.weight_format, &p.weights, n),
+        };
         let choice = select::dense(self.policy, &x, n, &p.weights, format);
         let mut packed = match format {
             f if f == p.weight_format => declared,

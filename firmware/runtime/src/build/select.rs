@@ -88,15 +88,16 @@ pub(super) fn conv(policy: KernelPolicy, x: &TensorDef, s: &ConvShape<'_>) -> Ch
 }
 
 /// The format a Conv (on the Gemm kernel) or Dense layer stores its rows of
-/// `taps` weights in:
-/// the declared `format`, or, under [`KernelPolicy::Auto`] when `format`
-/// has no fast loops for such rows (3, 5, 6 or 7 bits, unsigned weights,
-/// 4-bit rows of odd length, 2-bit rows not a multiple of four long), the
-/// narrowest two's complement format with fast loops that holds every one
-/// of `weights`: 4 bits (the nibbles kernel on Dense, whatever the row
-/// length; the 4-bit lanes on Conv, rows of even length), else 8. The
-/// weights take more flash, and the layer runs several times fewer
-/// instructions than on the bit-stream loops.
+/// `taps` weights in: the declared `format`, or, under
+/// [`KernelPolicy::Auto`] when `format` has no fast loops for such rows (3,
+/// 5, 6 or 7 bits, unsigned or bipolar weights, 4-bit rows of odd length,
+/// 2-bit rows not a multiple of four long), the narrowest two's complement
+/// format with fast loops that holds every one of `weights`: 2 bits (rows a
+/// multiple of four long), 4 bits (the nibbles kernel on Dense, whatever
+/// the row length; the 4-bit lanes on Conv, rows of even length), else 8.
+/// The weights take more flash, and the layer runs several times fewer
+/// instructions than on the bit-stream loops. (Bipolar Dense layers over
+/// two-level inputs keep their format: the binary kernel is faster still.)
 pub(super) fn stored_format(
     policy: KernelPolicy,
     kind: OpKind,
@@ -107,13 +108,17 @@ pub(super) fn stored_format(
     let fast = |f: WeightFormat| {
         (kind == OpKind::Dense && f == WeightFormat::Signed(4)) || WeightPath::of(f, taps, true) != WeightPath::Other
     };
-    if policy != KernelPolicy::Auto || format == WeightFormat::Bipolar || fast(format) {
+    if policy != KernelPolicy::Auto || fast(format) {
         return format;
     }
-    [WeightFormat::Signed(4), WeightFormat::Signed(8)]
-        .into_iter()
-        .find(|&f| fast(f) && weights.iter().all(|&w| f.contains(w)))
-        .unwrap_or(format)
+    [
+        WeightFormat::Signed(2),
+        WeightFormat::Signed(4),
+        WeightFormat::Signed(8),
+    ]
+    .into_iter()
+    .find(|&f| fast(f) && weights.iter().all(|&w| f.contains(w)))
+    .unwrap_or(format)
 }
 
 /// The kernel of a dense layer over `inputs` features.
