@@ -381,3 +381,90 @@ fn gathers_put_each_value_in_its_group_slot() {
         "block too short"
     );
 }
+
+#[test]
+fn selections_list_the_set_bits_or_the_clear_ones_padded_with_the_zero_column() {
+    // 40 inputs, columns of 2 words (8 bytes): offset 8·(i + 1).
+    let mut bits = [0b1001_0110u32, 0xffff_ff01];
+    let mut list = [0u32; 32];
+    let sel = select(&mut bits, 40, 2, &mut list).unwrap();
+    assert_eq!(
+        (sel.set(), sel.inverted()),
+        (4 + 1, false),
+        "bits 1 2 4 7 32; 33.. are past 40"
+    );
+    let mut expected = vec![16, 24, 40, 64, 8 * 33];
+    expected.resize(16, 8 * 41);
+    assert_eq!(columns::offsets(&sel), &expected[..]);
+    assert_eq!(bits, [0b1001_0110, 1], "the bits past the limit are cleared");
+
+    let mut bits = [!0b1001_0110u32, 0xff];
+    let sel = select(&mut bits, 40, 1, &mut list).unwrap();
+    assert_eq!((sel.set(), sel.inverted()), (28 + 8, true));
+    let mut expected = vec![8, 12, 20, 32];
+    expected.resize(16, 4 * 41);
+    assert_eq!(columns::offsets(&sel), &expected[..], "the clear bits 1 2 4 7");
+    assert_eq!(bits, [0b1001_0110, 0]);
+
+    // 21 columns picked of 64 need 32 entries.
+    let mut bits = [0x001f_ffffu32, 0];
+    assert!(select(&mut bits, 64, 1, &mut list[..31]).is_none());
+    assert_eq!(
+        columns::offsets(&select(&mut bits, 64, 1, &mut list).unwrap()).len(),
+        32
+    );
+    assert!(
+        select(&mut bits, 65, 1, &mut list).is_none(),
+        "65 bits need three words"
+    );
+}
+
+#[test]
+fn column_sums_count_each_lane_of_the_listed_columns_in_bit_planes() {
+    // 600 inputs (so more than one part of 240 columns), 3 words a column,
+    // pseudo-random bits, and the input bits of a third of the columns.
+    let (limit, stride) = (600usize, 3usize);
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state as u32
+    };
+    let mut cols: Vec<u32> = (0..stride * limit).map(|_| next()).collect();
+    cols.extend([0; 3]);
+    let bytes: Vec<u8> = cols.iter().flat_map(|w| w.to_le_bytes()).collect();
+    for ones_in_three in [1u32, 2] {
+        let mut bits: Vec<u32> = (0..limit.div_ceil(32))
+            .map(|_| (0..32).fold(0, |w, b| w | u32::from(next() % 3 < ones_in_three) << b))
+            .collect();
+        let picked: Vec<usize> = (0..limit)
+            .filter(|&i| (bits[i / 32] >> (i % 32) & 1 == 1) != (ones_in_three == 2))
+            .collect();
+        let mut list = vec![0u32; 320];
+        let sel = select(&mut bits, limit, stride, &mut list).unwrap();
+        assert_eq!(sel.inverted(), ones_in_three == 2);
+        let parts: Vec<Selection<'_>> = sel.parts().collect();
+        assert_eq!(parts.len(), picked.len().div_ceil(PART));
+        for group in 0..stride {
+            let mut counts = [0u32; 32];
+            for part in &parts {
+                let mut planes = [0u32; 8];
+                assert!(sum_columns(&bytes, part, group, &mut planes));
+                for (lane, c) in counts.iter_mut().enumerate() {
+                    *c += (0..8).map(|k| (planes[k] >> lane & 1) << k).sum::<u32>();
+                }
+            }
+            let expected: [u32; 32] =
+                core::array::from_fn(|lane| picked.iter().map(|&i| cols[stride * i + group] >> lane & 1).sum());
+            assert_eq!(counts, expected, "group {group}");
+        }
+        let mut planes = [0u32; 8];
+        assert!(!sum_columns(&bytes, &parts[0], stride, &mut planes), "no word 3");
+        assert!(
+            !sum_columns(&bytes[..bytes.len() - 1], &parts[0], 0, &mut planes),
+            "no zero column"
+        );
+        assert!(!sum_columns(&bytes, &sel, 0, &mut planes) || sel.parts().count() == 1);
+    }
+}

@@ -14,6 +14,16 @@
 //!
 //! which is exactly the integer the reference kernel sums (the stored bias
 //! already holds the zero-point correction).
+//!
+//! Layers of at least 32 outputs store their weights by columns (see
+//! [`columns`]) and count the other way round: with `A_o` the number of
+//! set input bits whose weight bit is set, `B_o` the weight bits set in
+//! row `o` (stored after the columns) and `n1 = popcount(s)`,
+//! `popcount(b XOR s) = n1 + B_o - 2·A_o` and `popcount(b AND s) = A_o`.
+//! `lowbit_arch::select` lists the columns of the set bits of `s`, or of
+//! the clear ones when more than half are set (their counts `C_o` give
+//! `A_o = B_o - C_o`), so at most `n / 2` columns are added, 32 outputs
+//! at a time, by `lowbit_arch::sum_columns`.
 
 use super::{DenseArgs, Fault};
 use crate::format::{TensorQuant, WeightFormat};
@@ -92,9 +102,93 @@ pub(crate) fn two_level(q: &TensorQuant, bipolar: bool) -> bool {
     Levels::of(q, bipolar).is_some()
 }
 
-/// Scratch bytes for `inputs` packed bits, aligned to a word.
-pub(crate) fn scratch_len(inputs: usize) -> usize {
-    4 * inputs.div_ceil(32) + 3
+/// Scratch bytes for `inputs` packed bits, aligned to a word, and with
+/// weights by columns ([`columns`]) the list of up to `inputs / 2` of them
+/// (padded to a multiple of 16).
+pub(crate) fn scratch_len(inputs: usize, outputs: usize) -> usize {
+    let list = if columns(inputs, outputs) {
+        4 * (inputs / 2).next_multiple_of(16)
+    } else {
+        0
+    };
+    4 * inputs.div_ceil(32) + list + 3
+}
+
+/// Whether a layer of `inputs` features and `outputs` outputs stores its
+/// weights by columns: at least 32 outputs (a whole word of lanes) and
+/// row counts that fit a `u16`.
+pub(crate) fn columns(inputs: usize, outputs: usize) -> bool {
+    outputs >= 32 && (1..=usize::from(u16::MAX)).contains(&inputs)
+}
+
+/// The lane of output `o` (`o < 32`) in its column word: `8·(o % 4) + o / 4`,
+/// so that the counts' bit planes transpose into bytes in output order
+/// (see [`planes_to_bytes`]).
+#[cfg(feature = "std")]
+fn lane(o: usize) -> usize {
+    8 * (o % 4) + o / 4
+}
+
+/// Bytes of the weights of a Dense over `inputs` features with `outputs`
+/// outputs: by columns, `⌈outputs / 32⌉` words for each input and for one
+/// zero column, then a `u16` count per row; otherwise the bit stream
+/// (`None` if that overflows).
+pub(crate) fn packed_len(inputs: usize, outputs: usize) -> Option<usize> {
+    if columns(inputs, outputs) {
+        let column = 4 * outputs.div_ceil(32);
+        column.checked_mul(inputs + 1)?.checked_add(2 * outputs)
+    } else {
+        WeightFormat::Bipolar.packed_len(inputs as u64 * outputs as u64)
+    }
+}
+
+/// Packs bipolar `weights` (`[out][in]`, each -1 or +1) by columns: bit
+/// [`lane`]`(o % 32)` of word `⌈out/32⌉ · i + o / 32` is set when the
+/// weight of input `i` in row `o` is -1; the words of input `inputs` (the
+/// zero column) are 0; then, per row, the number of its -1 weights as a
+/// little-endian `u16`.
+#[cfg(feature = "std")]
+pub(crate) fn pack_columns(weights: &[i32], inputs: usize) -> std::vec::Vec<u8> {
+    let outputs = weights.len().checked_div(inputs).unwrap_or(0);
+    let groups = outputs.div_ceil(32);
+    let mut bytes = std::vec![0u8; packed_len(inputs, outputs).unwrap_or(0)];
+    let counts_at = 4 * groups * (inputs + 1);
+    for (o, row) in weights.chunks(inputs.max(1)).enumerate() {
+        let lane = lane(o % 32);
+        for (i, _) in row.iter().enumerate().filter(|(_, w)| **w < 0) {
+            bytes[4 * (groups * i + o / 32) + lane / 8] |= 1 << (lane % 8);
+        }
+        let count = row.iter().filter(|w| **w < 0).count() as u16;
+        bytes[counts_at + 2 * o..counts_at + 2 * o + 2].copy_from_slice(&count.to_le_bytes());
+    }
+    bytes
+}
+
+/// The weights (`[out][in]`) of `bytes` packed by [`pack_columns`], or
+/// `None` if the length, the zero column or a row count does not match.
+#[cfg(feature = "std")]
+pub(crate) fn unpack_columns(bytes: &[u8], inputs: usize, outputs: usize) -> Option<std::vec::Vec<i32>> {
+    if packed_len(inputs, outputs) != Some(bytes.len()) {
+        return None;
+    }
+    let groups = outputs.div_ceil(32);
+    let counts_at = 4 * groups * (inputs + 1);
+    if bytes[counts_at - 4 * groups..counts_at].iter().any(|&b| b != 0) {
+        return None;
+    }
+    let mut weights = std::vec::Vec::with_capacity(inputs * outputs);
+    for o in 0..outputs {
+        let lane = lane(o % 32);
+        let row = (0..inputs).map(|i| 1 - 2 * i32::from(bytes[4 * (groups * i + o / 32) + lane / 8] >> (lane % 8) & 1));
+        let start = weights.len();
+        weights.extend(row);
+        let count = weights[start..].iter().filter(|w| **w < 0).count();
+        let stored = u16::from_le_bytes([bytes[counts_at + 2 * o], bytes[counts_at + 2 * o + 1]]);
+        if usize::from(stored) != count {
+            return None;
+        }
+    }
+    Some(weights)
 }
 
 /// Output channels whose counts are collected before they are
@@ -127,6 +221,9 @@ pub(crate) fn dense_with(
     let n = a.inputs;
     if x.len() != n || y.len() != a.outputs || a.weights.format != WeightFormat::Bipolar {
         return Err(Fault);
+    }
+    if columns(n, a.outputs) {
+        return dense_columns(a, levels, x, y, scratch);
     }
     let bits = lowbit_arch::words_mut(scratch).get_mut(..n.div_ceil(32)).ok_or(Fault)?;
     match levels.shift() {
@@ -177,6 +274,113 @@ pub(crate) fn dense_with(
         a.out.store_outputs(out, sums, a.bias, first)?;
     }
     Ok(())
+}
+
+/// [`dense_with`] for weights stored by columns (see the module docs).
+fn dense_columns(a: &DenseArgs<'_>, levels: Levels, x: &[u8], y: &mut [u8], scratch: &mut [u8]) -> Result<(), Fault> {
+    let n = a.inputs;
+    let groups = a.outputs.div_ceil(32);
+    let (bits, list) = lowbit_arch::words_mut(scratch)
+        .split_at_mut_checked(n.div_ceil(32))
+        .ok_or(Fault)?;
+    match levels.shift() {
+        0 => pack::<0>(bits, x),
+        _ => pack::<7>(bits, x),
+    }
+    let sel = lowbit_arch::select(bits, n, groups, list).ok_or(Fault)?;
+    let (cols, counts) = a.weights.bytes.split_at_checked(4 * groups * (n + 1)).ok_or(Fault)?;
+    let set = sel.set() as i32;
+    // `Σ w·x = base + with_b · B_o + with_x · X_o`, `X_o` the count of the
+    // listed columns (`A_o`, or `C_o` when inverted; see the module docs).
+    let (base, with_b, with_x) = match (levels, sel.inverted()) {
+        (Levels::Bipolar, false) => (n as i32 - 2 * set, -2, 4),
+        (Levels::Bipolar, true) => (n as i32 - 2 * set, 2, -4),
+        (Levels::ZeroOne, false) => (set, 0, -2),
+        (Levels::ZeroOne, true) => (set, -2, 2),
+        (Levels::MinusOneZero, false) => (-set, 0, 2),
+        (Levels::MinusOneZero, true) => (-set, 2, -2),
+    };
+    let mut sums = [0i32; 32];
+    for ((g, out), counts) in y.chunks_mut(32).enumerate().zip(counts.chunks(64)) {
+        let sums = sums.get_mut(..out.len()).ok_or(Fault)?;
+        let mut parts = sel.parts();
+        let first = match parts.next() {
+            Some(part) => column_bytes(cols, &part, g)?,
+            None => [0; 8],
+        };
+        let term = |b: &[u8; 2], x: u32| base + with_b * i32::from(u16::from_le_bytes(*b)) + with_x * (x & 0xff) as i32;
+        match (
+            <&mut [i32; 32]>::try_from(&mut *sums),
+            counts.as_chunks::<2>().0.first_chunk::<32>(),
+        ) {
+            // A whole word of outputs, unrolled.
+            (Ok(sums), Some(counts)) => {
+                for q in 0..8 {
+                    for c in 0..4 {
+                        sums[4 * q + c] = term(&counts[4 * q + c], first[q] >> (8 * c));
+                    }
+                }
+            }
+            _ => {
+                for (o, (s, b)) in sums.iter_mut().zip(counts.as_chunks::<2>().0).enumerate() {
+                    *s = term(b, first[o / 4] >> (8 * (o % 4)));
+                }
+            }
+        }
+        // Inputs past 480 (more than one part of columns).
+        for part in parts {
+            let bytes = column_bytes(cols, &part, g)?;
+            for (o, s) in sums.iter_mut().enumerate() {
+                *s += with_x * (bytes[o / 4] >> (8 * (o % 4)) & 0xff) as i32;
+            }
+        }
+        a.out.store_outputs(out, sums, a.bias, 32 * g)?;
+    }
+    Ok(())
+}
+
+/// The counts of lanes of word `group` of the columns `part` lists, as
+/// bytes in output order (see [`planes_to_bytes`]).
+#[inline(always)]
+fn column_bytes(cols: &[u8], part: &lowbit_arch::Selection<'_>, group: usize) -> Result<[u32; 8], Fault> {
+    let mut planes = [0u32; 8];
+    if !lowbit_arch::sum_columns(cols, part, group, &mut planes) {
+        return Err(Fault);
+    }
+    Ok(planes_to_bytes(planes))
+}
+
+/// The counts of eight bit planes (bit `8c + q` of plane `k` is bit `k`
+/// of the count of lane `8c + q`) as bytes: byte `c` of word `q` is the
+/// count of lane `8c + q`, output `4q + c` in [`lane`] order. Each byte
+/// column is an 8×8 bit matrix, transposed by swapping its off-diagonal
+/// blocks of 4, 2 and 1.
+#[inline(always)]
+fn planes_to_bytes(planes: [u32; 8]) -> [u32; 8] {
+    /// Swaps the bits of `a` under `mask << s` with those of `b` under `mask`.
+    #[inline(always)]
+    fn swap(a: &mut u32, b: &mut u32, s: u32, mask: u32) {
+        let t = ((*a >> s) ^ *b) & mask;
+        *b ^= t;
+        *a ^= t << s;
+    }
+    let [mut p0, mut p1, mut p2, mut p3, mut p4, mut p5, mut p6, mut p7] = planes;
+    const FOURS: u32 = 0x0f0f_0f0f;
+    const TWOS: u32 = 0x3333_3333;
+    const ONES: u32 = 0x5555_5555;
+    swap(&mut p0, &mut p4, 4, FOURS);
+    swap(&mut p1, &mut p5, 4, FOURS);
+    swap(&mut p2, &mut p6, 4, FOURS);
+    swap(&mut p3, &mut p7, 4, FOURS);
+    swap(&mut p0, &mut p2, 2, TWOS);
+    swap(&mut p1, &mut p3, 2, TWOS);
+    swap(&mut p4, &mut p6, 2, TWOS);
+    swap(&mut p5, &mut p7, 2, TWOS);
+    swap(&mut p0, &mut p1, 1, ONES);
+    swap(&mut p2, &mut p3, 1, ONES);
+    swap(&mut p4, &mut p5, 1, ONES);
+    swap(&mut p6, &mut p7, 1, ONES);
+    [p0, p1, p2, p3, p4, p5, p6, p7]
 }
 
 /// The count of a row of `n` bits starting at bit `start` of the stream

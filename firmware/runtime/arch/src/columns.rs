@@ -1,0 +1,201 @@
+//! Column sums of a bit matrix stored by columns: the inner loops of binary
+//! (XNOR) dense layers with many outputs, as `asm!` loops on Armv7E-M and
+//! portably elsewhere. Both compute the same values; the portable
+//! definitions are the specification.
+//!
+//! The matrix has `limit + 1` columns (one per input, the last one all
+//! zeros) of `stride` little-endian words each, column `i` at word
+//! `stride · i`; lane `L` of word `g` of a column is one bit of the matrix.
+//! [`select`] picks the inputs whose bit is set in a packed input (or,
+//! when more than half are set, those whose bit is clear) and lists their
+//! columns; [`sum_columns`] then counts, for each of the 32 lanes of one
+//! word `g`, the listed columns that have the lane set. It sums the
+//! columns sixteen at a time with a tree of carry-save adders (Harley and
+//! Seal's), so the list is padded with the zero column to a multiple of 16.
+//! The counts come out as eight bit planes (plane `k` holds bit `k` of
+//! every lane's count), at most [`PART`] columns at a time so that they fit
+//! a byte.
+//!
+//! Each listed column is stored as the byte offset `4 · stride · (i + 1)`
+//! (one column past it: that is where the Armv7E-M selection loop stands
+//! after shifting the input bit out).
+
+#![cfg_attr(lowbit_dsp, allow(dead_code))]
+
+/// The most columns [`sum_columns`] adds at once: a multiple of 16 whose
+/// counts fit in eight bit planes.
+pub const PART: usize = 240;
+
+/// Columns of a packed input's set (or clear) bits, listed by [`select`].
+#[derive(Debug, Clone, Copy)]
+pub struct Selection<'a> {
+    /// `4 · stride · (i + 1)` for each picked input `i` in increasing
+    /// order, then for `i = limit` (the zero column) up to a multiple of 16.
+    offsets: &'a [u32],
+    /// Inputs (columns before the zero column).
+    limit: usize,
+    /// Words per column.
+    stride: usize,
+    /// Bits set among the first `limit` of the input.
+    set: usize,
+    /// Whether the clear bits were picked.
+    inverted: bool,
+}
+
+impl<'a> Selection<'a> {
+    /// Bits set among the packed input's first `limit`.
+    pub fn set(&self) -> usize {
+        self.set
+    }
+
+    /// Whether the columns listed are those of the clear bits (more than
+    /// half the bits were set).
+    pub fn inverted(&self) -> bool {
+        self.inverted
+    }
+
+    /// The selection in parts of at most [`PART`] listed columns.
+    pub fn parts(&self) -> impl Iterator<Item = Selection<'a>> + 'a {
+        let Selection {
+            offsets,
+            limit,
+            stride,
+            set,
+            inverted,
+        } = *self;
+        offsets.chunks(PART).map(move |offsets| Selection {
+            offsets,
+            limit,
+            stride,
+            set,
+            inverted,
+        })
+    }
+}
+
+/// Lists in `list` the columns (of `stride` words) of the inputs among the
+/// first `limit` bits of `bits` that are set, or of those that are clear if
+/// more than half are set; `bits` is left holding the picked polarity
+/// (inverted then), with every bit from `limit` on cleared. `None`, listing
+/// nothing, unless `bits` has `limit` bits, `list` room for `limit / 2`
+/// columns rounded up to a multiple of 16, and the offsets fit a `u32`.
+pub fn select<'a>(bits: &mut [u32], limit: usize, stride: usize, list: &'a mut [u32]) -> Option<Selection<'a>> {
+    let bits = bits.get_mut(..limit.div_ceil(32))?;
+    let column = u32::try_from(stride.checked_mul(4)?).ok()?;
+    column.checked_mul(u32::try_from(limit).ok()?.checked_add(1)?)?;
+    let tail = |w: u32, k: usize| match (limit - 32 * k).min(32) {
+        32 => w,
+        n => w & ((1 << n) - 1),
+    };
+    let mut set = 0;
+    for (k, w) in bits.iter_mut().enumerate() {
+        *w = tail(*w, k);
+        set += w.count_ones() as usize;
+    }
+    let inverted = 2 * set > limit;
+    if inverted {
+        for (k, w) in bits.iter_mut().enumerate() {
+            *w = tail(!*w, k);
+        }
+    }
+    let picked = if inverted { limit - set } else { set };
+    let padded = picked.next_multiple_of(16);
+    let list = list.get_mut(..padded)?;
+    let (listed, padding) = list.split_at_mut(picked);
+    #[cfg(lowbit_dsp)]
+    crate::dsp_columns::list_columns(bits, column, listed);
+    #[cfg(not(lowbit_dsp))]
+    list_portable(bits, column, listed);
+    padding.fill(column * (limit as u32 + 1));
+    Some(Selection {
+        offsets: list,
+        limit,
+        stride,
+        set,
+        inverted,
+    })
+}
+
+/// Portable: `4 · stride · (i + 1)` (`column = 4 · stride`) for every set
+/// bit `i` of `bits`, in order, into `list` (which has exactly one entry
+/// per set bit).
+fn list_portable(bits: &[u32], column: u32, list: &mut [u32]) {
+    let mut entries = list.iter_mut();
+    for (k, &w) in bits.iter().enumerate() {
+        let mut w = w;
+        while w != 0 {
+            let i = 32 * k as u32 + w.trailing_zeros();
+            if let Some(e) = entries.next() {
+                *e = column.wrapping_mul(i + 1);
+            }
+            w &= w - 1;
+        }
+    }
+}
+
+/// A carry-save adder: `l + a + b` as the new `l` plus twice the carries
+/// returned, lane by lane.
+#[inline(always)]
+fn csa(l: &mut u32, a: u32, b: u32) -> u32 {
+    let u = *l ^ a;
+    let carry = (*l & a) | (u & b);
+    *l = u ^ b;
+    carry
+}
+
+/// Portable: the bit planes of the per-lane counts of the columns listed.
+fn sum_portable(cols: &[u8], sel: &Selection<'_>, group: usize, planes: &mut [u32; 8]) {
+    let words = cols.as_chunks::<4>().0;
+    let word = |off: &u32| {
+        let at = (*off as usize / 4).wrapping_sub(sel.stride).wrapping_add(group);
+        words.get(at).map_or(0, |w| u32::from_le_bytes(*w))
+    };
+    let [mut ones, mut twos, mut fours, mut eights] = [0u32; 4];
+    let mut high = [0u32; 4];
+    for block in sel.offsets.chunks(16) {
+        let v: [u32; 16] = core::array::from_fn(|j| block.get(j).map_or(0, word));
+        let mut pair = |j: usize| csa(&mut ones, v[j], v[j + 1]);
+        let (t0, t1, t2, t3) = (pair(0), pair(2), pair(4), pair(6));
+        let (t4, t5, t6, t7) = (pair(8), pair(10), pair(12), pair(14));
+        let mut twos_of = |a, b| csa(&mut twos, a, b);
+        let (f0, f1, f2, f3) = (twos_of(t0, t1), twos_of(t2, t3), twos_of(t4, t5), twos_of(t6, t7));
+        let (e0, e1) = (csa(&mut fours, f0, f1), csa(&mut fours, f2, f3));
+        let mut carry = csa(&mut eights, e0, e1);
+        for plane in &mut high {
+            let next = *plane & carry;
+            *plane ^= carry;
+            carry = next;
+        }
+    }
+    *planes = [ones, twos, fours, eights, high[0], high[1], high[2], high[3]];
+}
+
+/// The eight bit planes (plane `k` holds bit `k` of each lane's count) of
+/// the counts, for each lane of word `group` of the columns, of the listed
+/// columns that have the lane set (see the module docs). Returns `false`,
+/// computing nothing, unless `group < stride`, `cols` holds the `limit + 1`
+/// columns (little-endian words from any address) and `sel` lists at most
+/// [`PART`] of them.
+pub fn sum_columns(cols: &[u8], sel: &Selection<'_>, group: usize, planes: &mut [u32; 8]) -> bool {
+    let fits = group < sel.stride
+        && sel.offsets.len() <= PART
+        && sel
+            .stride
+            .checked_mul(sel.limit + 1)
+            .and_then(|words| words.checked_mul(4))
+            .is_some_and(|bytes| bytes <= cols.len());
+    if !fits {
+        return false;
+    }
+    #[cfg(lowbit_dsp)]
+    crate::dsp_columns::sum_columns(cols, sel.offsets, sel.stride, group, planes);
+    #[cfg(not(lowbit_dsp))]
+    sum_portable(cols, sel, group, planes);
+    true
+}
+
+/// The offsets listed, for the tests.
+#[cfg(test)]
+pub(crate) fn offsets<'a>(sel: &Selection<'a>) -> &'a [u32] {
+    sel.offsets
+}

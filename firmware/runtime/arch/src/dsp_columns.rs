@@ -1,0 +1,198 @@
+//! The `asm!` bodies of [`crate::columns`] (Armv7E-M).
+//!
+//! [`list_columns`] reads the `bits.len() > 0` words of `bits` and writes
+//! one `u32` to `list` per set bit among them, which the safe wrapper
+//! counted: `list` has exactly that many entries. [`sum_columns`] reads the
+//! `offsets.len()` (a multiple of 16, at most [`crate::columns::PART`])
+//! entries of `offsets` and, for each, the word at byte `offset` from
+//! `base = cols + 4 · (group - stride)`: the wrapper checked that every
+//! offset is `4 · stride · (i + 1)` with `i` at most the last column of
+//! `cols`, so `base + offset` is the word at byte `4 · (stride · i +
+//! group)` of `cols`, inside it (any address: Armv7-M `LDR` reads
+//! unaligned words, and lowbit never sets the `UNALIGN_TRP` trap; the
+//! offsets are a `u32` slice, so the `LDRD`s that read them are aligned).
+//! It keeps four bit planes of the counts in
+//! four words it pushes on the stack first and pops at the end; it writes
+//! nothing else but registers. It needs thirteen registers: twelve named
+//! ones and the allocator's one for `base`. Neither loop preserves the
+//! flags.
+#![allow(unsafe_code)]
+
+use core::arch::asm;
+
+/// For every set bit `i` of `bits`, lowest first, `column · (i + 1)` into
+/// `list` (exactly one entry per set bit): `RBIT` puts input `32k` of word
+/// `k` at bit 31, `CLZ` counts the clear bits before the next set one, and
+/// shifting them and it out moves the offset past it.
+#[inline(never)]
+pub(crate) fn list_columns(bits: &[u32], column: u32, list: &mut [u32]) {
+    if bits.is_empty() || list.is_empty() {
+        return;
+    }
+    // SAFETY: see the module docs; `bits` has `bits.len() > 0` words and
+    // `list` one entry per set bit among them (the loop stores one entry per
+    // set bit and no more).
+    unsafe {
+        asm!(
+            "mov {next}, #0",
+            "2:",
+            "ldr {w}, [{pb}], #4",
+            "mov {p}, {next}",
+            "add {next}, {next}, {column}, lsl #5",
+            "rbit {w}, {w}",
+            "cmp {w}, #0",
+            "beq 4f",
+            // One set bit: skip the clear ones and it.
+            "3:",
+            "clz {t}, {w}",
+            "add {t}, {t}, #1",
+            "lsls {w}, {w}, {t}",
+            "mla {p}, {t}, {column}, {p}",
+            "str {p}, [{pl}], #4",
+            "bne 3b",
+            "4:",
+            "subs {n}, {n}, #1",
+            "bne 2b",
+            pb = inout(reg) bits.as_ptr() => _,
+            n = inout(reg) bits.len() => _,
+            pl = inout(reg) list.as_mut_ptr() => _,
+            column = in(reg) column,
+            next = out(reg) _,
+            p = out(reg) _,
+            w = out(reg) _,
+            t = out(reg) _,
+        );
+    }
+}
+
+/// `LDRD` two offsets into `$x`, `$y`, then the two column words they
+/// point at.
+macro_rules! pair {
+    ($x:literal, $y:literal) => {
+        concat!(
+            "ldrd ",
+            $x,
+            ", ",
+            $y,
+            ", [r12], #8\n",
+            "ldr ",
+            $x,
+            ", [{base}, ",
+            $x,
+            "]\n",
+            "ldr ",
+            $y,
+            ", [{base}, ",
+            $y,
+            "]\n",
+        )
+    };
+}
+
+/// Carry-save adder: `$l + $x + $y` as the new `$l` plus twice the carries
+/// left in `$x` (`r2` is the scratch register).
+macro_rules! csa {
+    ($x:literal, $l:literal, $y:literal) => {
+        concat!(
+            "eor r2, ",
+            $l,
+            ", ",
+            $x,
+            "\n",
+            "and ",
+            $x,
+            ", ",
+            $l,
+            ", ",
+            $x,
+            "\n",
+            "eor ",
+            $l,
+            ", r2, ",
+            $y,
+            "\n",
+            "and r2, r2, ",
+            $y,
+            "\n",
+            "orr ",
+            $x,
+            ", ",
+            $x,
+            ", r2\n",
+        )
+    };
+}
+
+/// The planes of the counts of the listed columns' lanes: sixteen columns
+/// a turn through carry-save adders into ones, twos, fours and eights
+/// (`r8` to `r11`), the sixteens carried into four planes on the stack.
+#[inline(never)]
+pub(crate) fn sum_columns(cols: &[u8], offsets: &[u32], stride: usize, group: usize, planes: &mut [u32; 8]) {
+    if offsets.is_empty() {
+        *planes = [0; 8];
+        return;
+    }
+    let base = cols.as_ptr().wrapping_add(4 * group).wrapping_sub(4 * stride);
+    let end = offsets.as_ptr().wrapping_add(offsets.len());
+    let (ones, twos, fours, eights, p16, p32, p64, p128): (u32, u32, u32, u32, u32, u32, u32, u32);
+    // SAFETY: see the module docs; `offsets` has a positive multiple of 16
+    // entries (the loop reads sixteen a turn up to `end`), each the offset
+    // from `base` of a word of `cols`; the four stack words pushed are
+    // popped before the end.
+    unsafe {
+        asm!(
+            "push {{r0, r1, r4, r5}}",
+            "2:",
+            pair!("r3", "r1"),
+            csa!("r3", "r8", "r1"),
+            pair!("r0", "r1"),
+            csa!("r0", "r8", "r1"),
+            csa!("r3", "r9", "r0"),
+            pair!("r4", "r1"),
+            csa!("r4", "r8", "r1"),
+            pair!("r0", "r1"),
+            csa!("r0", "r8", "r1"),
+            csa!("r4", "r9", "r0"),
+            csa!("r3", "r10", "r4"),
+            pair!("r4", "r1"),
+            csa!("r4", "r8", "r1"),
+            pair!("r0", "r1"),
+            csa!("r0", "r8", "r1"),
+            csa!("r4", "r9", "r0"),
+            pair!("r5", "r1"),
+            csa!("r5", "r8", "r1"),
+            pair!("r0", "r1"),
+            csa!("r0", "r8", "r1"),
+            csa!("r5", "r9", "r0"),
+            csa!("r4", "r10", "r5"),
+            csa!("r3", "r11", "r4"),
+            // The sixteens (`r3`) rippled into planes 4 to 7.
+            "ldm sp, {{r0, r1, r4, r5}}",
+            "and r2, r0, r3",
+            "eor r0, r0, r3",
+            "and r3, r1, r2",
+            "eor r1, r1, r2",
+            "and r2, r4, r3",
+            "eor r4, r4, r3",
+            "eor r5, r5, r2",
+            "stm sp, {{r0, r1, r4, r5}}",
+            "cmp r12, lr",
+            "bne 2b",
+            "pop {{r0, r1, r4, r5}}",
+            base = in(reg) base,
+            inout("r12") offsets.as_ptr() => _,
+            inout("lr") end => _,
+            inout("r0") 0u32 => p16,
+            inout("r1") 0u32 => p32,
+            out("r2") _,
+            out("r3") _,
+            inout("r4") 0u32 => p64,
+            inout("r5") 0u32 => p128,
+            inout("r8") 0u32 => ones,
+            inout("r9") 0u32 => twos,
+            inout("r10") 0u32 => fours,
+            inout("r11") 0u32 => eights,
+        );
+    }
+    *planes = [ones, twos, fours, eights, p16, p32, p64, p128];
+}
