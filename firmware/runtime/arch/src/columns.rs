@@ -12,9 +12,9 @@
 //! word `g`, the listed columns that have the lane set. It sums the
 //! columns sixteen at a time with a tree of carry-save adders (Harley and
 //! Seal's), so the list is padded with the zero column to a multiple of 16.
-//! The counts come out as eight bit planes (plane `k` holds bit `k` of
-//! every lane's count), at most [`PART`] columns at a time so that they fit
-//! a byte.
+//! The counts, at most [`PART`] columns at a time so that they fit a byte,
+//! come out of the adders as eight bit planes (plane `k` holds bit `k` of
+//! every lane's count), which [`planes_to_bytes`] transposes into bytes.
 //!
 //! Each listed column is stored as the byte offset `4 · stride · (i + 1)`
 //! (one column past it: that is where the Armv7E-M selection loop stands
@@ -83,20 +83,18 @@ pub fn select<'a>(bits: &mut [u32], limit: usize, stride: usize, list: &'a mut [
     let bits = bits.get_mut(..limit.div_ceil(32))?;
     let column = u32::try_from(stride.checked_mul(4)?).ok()?;
     column.checked_mul(u32::try_from(limit).ok()?.checked_add(1)?)?;
-    let tail = |w: u32, k: usize| match (limit - 32 * k).min(32) {
-        32 => w,
-        n => w & ((1 << n) - 1),
+    // The bits of the last word from `limit` on cleared.
+    let tail = |bits: &mut [u32]| {
+        if let (Some(last), 1..) = (bits.last_mut(), limit % 32) {
+            *last &= (1 << (limit % 32)) - 1;
+        }
     };
-    let mut set = 0;
-    for (k, w) in bits.iter_mut().enumerate() {
-        *w = tail(*w, k);
-        set += w.count_ones() as usize;
-    }
+    tail(bits);
+    let set = bits.iter().map(|w| w.count_ones() as usize).sum::<usize>();
     let inverted = 2 * set > limit;
     if inverted {
-        for (k, w) in bits.iter_mut().enumerate() {
-            *w = tail(!*w, k);
-        }
+        bits.iter_mut().for_each(|w| *w = !*w);
+        tail(bits);
     }
     let picked = if inverted { limit - set } else { set };
     let padded = picked.next_multiple_of(16);
@@ -143,7 +141,7 @@ fn csa(l: &mut u32, a: u32, b: u32) -> u32 {
     carry
 }
 
-/// Portable: the bit planes of the per-lane counts of the columns listed.
+/// Portable: the per-lane counts of the columns listed, as bytes.
 fn sum_portable(cols: &[u8], sel: &Selection<'_>, group: usize, planes: &mut [u32; 8]) {
     let words = cols.as_chunks::<4>().0;
     let word = |off: &u32| {
@@ -167,16 +165,46 @@ fn sum_portable(cols: &[u8], sel: &Selection<'_>, group: usize, planes: &mut [u3
             carry = next;
         }
     }
-    *planes = [ones, twos, fours, eights, high[0], high[1], high[2], high[3]];
+    *planes = planes_to_bytes([ones, twos, fours, eights, high[0], high[1], high[2], high[3]]);
 }
 
-/// The eight bit planes (plane `k` holds bit `k` of each lane's count) of
-/// the counts, for each lane of word `group` of the columns, of the listed
-/// columns that have the lane set (see the module docs). Returns `false`,
-/// computing nothing, unless `group < stride`, `cols` holds the `limit + 1`
-/// columns (little-endian words from any address) and `sel` lists at most
-/// [`PART`] of them.
-pub fn sum_columns(cols: &[u8], sel: &Selection<'_>, group: usize, planes: &mut [u32; 8]) -> bool {
+/// The counts of eight bit planes (bit `8c + q` of plane `k` is bit `k`
+/// of the count of lane `8c + q`) as bytes: byte `c` of word `q` is the
+/// count of lane `8c + q`. Each byte column is an 8×8 bit matrix,
+/// transposed by swapping its off-diagonal blocks of 4, 2 and 1.
+pub(crate) fn planes_to_bytes(planes: [u32; 8]) -> [u32; 8] {
+    /// Swaps the bits of `a` under `mask << s` with those of `b` under `mask`.
+    fn swap(a: &mut u32, b: &mut u32, s: u32, mask: u32) {
+        let t = ((*a >> s) ^ *b) & mask;
+        *b ^= t;
+        *a ^= t << s;
+    }
+    let [mut p0, mut p1, mut p2, mut p3, mut p4, mut p5, mut p6, mut p7] = planes;
+    const FOURS: u32 = 0x0f0f_0f0f;
+    const TWOS: u32 = 0x3333_3333;
+    const ONES: u32 = 0x5555_5555;
+    swap(&mut p0, &mut p4, 4, FOURS);
+    swap(&mut p1, &mut p5, 4, FOURS);
+    swap(&mut p2, &mut p6, 4, FOURS);
+    swap(&mut p3, &mut p7, 4, FOURS);
+    swap(&mut p0, &mut p2, 2, TWOS);
+    swap(&mut p1, &mut p3, 2, TWOS);
+    swap(&mut p4, &mut p6, 2, TWOS);
+    swap(&mut p5, &mut p7, 2, TWOS);
+    swap(&mut p0, &mut p1, 1, ONES);
+    swap(&mut p2, &mut p3, 1, ONES);
+    swap(&mut p4, &mut p5, 1, ONES);
+    swap(&mut p6, &mut p7, 1, ONES);
+    [p0, p1, p2, p3, p4, p5, p6, p7]
+}
+
+/// For each lane `L = 8c + q` of word `group` of the columns, the number of
+/// listed columns that have the lane set, as byte `c` of `counts[q]` (see
+/// the module docs). Returns `false`, computing nothing, unless
+/// `group < stride`, `cols` holds the `limit + 1` columns (little-endian
+/// words from any address) and `sel` lists at most [`PART`] of them.
+#[inline]
+pub fn sum_columns(cols: &[u8], sel: &Selection<'_>, group: usize, counts: &mut [u32; 8]) -> bool {
     let fits = group < sel.stride
         && sel.offsets.len() <= PART
         && sel
@@ -188,9 +216,9 @@ pub fn sum_columns(cols: &[u8], sel: &Selection<'_>, group: usize, planes: &mut 
         return false;
     }
     #[cfg(lowbit_dsp)]
-    crate::dsp_columns::sum_columns(cols, sel.offsets, sel.stride, group, planes);
+    crate::dsp_columns::sum_columns(cols, sel.offsets, sel.stride, group, counts);
     #[cfg(not(lowbit_dsp))]
-    sum_portable(cols, sel, group, planes);
+    sum_portable(cols, sel, group, counts);
     true
 }
 

@@ -123,18 +123,51 @@ macro_rules! csa {
     };
 }
 
-/// The planes of the counts of the listed columns' lanes: sixteen columns
+/// Swaps the bits of `$a` under `$mask << $s` with those of `$b` under
+/// `$mask` (`r2` is the scratch register).
+macro_rules! swap {
+    ($a:literal, $b:literal, $s:literal, $mask:literal) => {
+        concat!(
+            "eor r2, ",
+            $b,
+            ", ",
+            $a,
+            ", lsr #",
+            $s,
+            "\n",
+            "and r2, r2, #",
+            $mask,
+            "\n",
+            "eor ",
+            $b,
+            ", ",
+            $b,
+            ", r2\n",
+            "eor ",
+            $a,
+            ", ",
+            $a,
+            ", r2, lsl #",
+            $s,
+            "\n",
+        )
+    };
+}
+
+/// The byte counts of the listed columns' lanes: sixteen columns
 /// a turn through carry-save adders into ones, twos, fours and eights
-/// (`r8` to `r11`), the sixteens carried into four planes on the stack.
+/// (`r8` to `r11`), the sixteens carried into four planes on the stack,
+/// then the eight planes transposed into bytes as
+/// [`crate::columns::planes_to_bytes`] does.
 #[inline(never)]
-pub(crate) fn sum_columns(cols: &[u8], offsets: &[u32], stride: usize, group: usize, planes: &mut [u32; 8]) {
+pub(crate) fn sum_columns(cols: &[u8], offsets: &[u32], stride: usize, group: usize, counts: &mut [u32; 8]) {
     if offsets.is_empty() {
-        *planes = [0; 8];
+        *counts = [0; 8];
         return;
     }
     let base = cols.as_ptr().wrapping_add(4 * group).wrapping_sub(4 * stride);
     let end = offsets.as_ptr().wrapping_add(offsets.len());
-    let (ones, twos, fours, eights, p16, p32, p64, p128): (u32, u32, u32, u32, u32, u32, u32, u32);
+    let [mut c0, mut c1, mut c2, mut c3, mut c4, mut c5, mut c6, mut c7] = [0u32; 8];
     // SAFETY: see the module docs; `offsets` has a positive multiple of 16
     // entries (the loop reads sixteen a turn up to `end`), each the offset
     // from `base` of a word of `cols`; the four stack words pushed are
@@ -179,20 +212,34 @@ pub(crate) fn sum_columns(cols: &[u8], offsets: &[u32], stride: usize, group: us
             "cmp r12, lr",
             "bne 2b",
             "pop {{r0, r1, r4, r5}}",
+            // The planes (`r8` to `r11`, `r0`, `r1`, `r4`, `r5`) as byte
+            // counts: their off-diagonal blocks of 4, 2 and 1 swapped.
+            swap!("r8", "r0", "4", "0x0f0f0f0f"),
+            swap!("r9", "r1", "4", "0x0f0f0f0f"),
+            swap!("r10", "r4", "4", "0x0f0f0f0f"),
+            swap!("r11", "r5", "4", "0x0f0f0f0f"),
+            swap!("r8", "r10", "2", "0x33333333"),
+            swap!("r9", "r11", "2", "0x33333333"),
+            swap!("r0", "r4", "2", "0x33333333"),
+            swap!("r1", "r5", "2", "0x33333333"),
+            swap!("r8", "r9", "1", "0x55555555"),
+            swap!("r10", "r11", "1", "0x55555555"),
+            swap!("r0", "r1", "1", "0x55555555"),
+            swap!("r4", "r5", "1", "0x55555555"),
             base = in(reg) base,
             inout("r12") offsets.as_ptr() => _,
             inout("lr") end => _,
-            inout("r0") 0u32 => p16,
-            inout("r1") 0u32 => p32,
+            inout("r0") c4,
+            inout("r1") c5,
             out("r2") _,
             out("r3") _,
-            inout("r4") 0u32 => p64,
-            inout("r5") 0u32 => p128,
-            inout("r8") 0u32 => ones,
-            inout("r9") 0u32 => twos,
-            inout("r10") 0u32 => fours,
-            inout("r11") 0u32 => eights,
+            inout("r4") c6,
+            inout("r5") c7,
+            inout("r8") c0,
+            inout("r9") c1,
+            inout("r10") c2,
+            inout("r11") c3,
         );
     }
-    *planes = [ones, twos, fours, eights, p16, p32, p64, p128];
+    *counts = [c0, c1, c2, c3, c4, c5, c6, c7];
 }

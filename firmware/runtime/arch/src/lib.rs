@@ -17,10 +17,13 @@
 //! `hi` (bits 16..32), read as `i16` by the multiplying instructions.
 #![cfg_attr(not(test), no_std)]
 
+mod bits;
 mod columns;
 mod dot;
 #[cfg(lowbit_dsp)]
 mod dsp;
+#[cfg(lowbit_dsp)]
+mod dsp_bits;
 #[cfg(lowbit_dsp)]
 mod dsp_columns;
 #[cfg(lowbit_dsp)]
@@ -40,6 +43,7 @@ mod portable;
 mod window;
 mod words;
 
+pub use bits::pack_bits;
 pub use columns::{PART, Selection, select, sum_columns};
 pub use dot::{
     NIBBLE_WORDS_MAX, dot_1x4_s2, dot_1x4_s4, dot_1x4_s8, dot_2x1_s2, dot_2x1_s4, dot_2x1_s8, dot_3x1_s4, dot_4x1_s8,

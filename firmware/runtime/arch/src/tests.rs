@@ -449,10 +449,10 @@ fn column_sums_count_each_lane_of_the_listed_columns_in_bit_planes() {
         for group in 0..stride {
             let mut counts = [0u32; 32];
             for part in &parts {
-                let mut planes = [0u32; 8];
-                assert!(sum_columns(&bytes, part, group, &mut planes));
+                let mut bytes_of = [0u32; 8];
+                assert!(sum_columns(&bytes, part, group, &mut bytes_of));
                 for (lane, c) in counts.iter_mut().enumerate() {
-                    *c += (0..8).map(|k| (planes[k] >> lane & 1) << k).sum::<u32>();
+                    *c += bytes_of[lane % 8] >> (8 * (lane / 8)) & 0xff;
                 }
             }
             let expected: [u32; 32] =
@@ -466,5 +466,52 @@ fn column_sums_count_each_lane_of_the_listed_columns_in_bit_planes() {
             "no zero column"
         );
         assert!(!sum_columns(&bytes, &sel, 0, &mut planes) || sel.parts().count() == 1);
+    }
+}
+
+#[test]
+fn gather8_collects_the_low_bit_of_each_byte() {
+    for v in 0..256u32 {
+        let spread = |bits: u32| (0..4).fold(0xfefe_fefe, |w, k| w | (bits >> k & 1) << (8 * k));
+        assert_eq!(bits::gather8(spread(v), spread(v >> 4)), v, "{v:#x}");
+    }
+}
+
+#[test]
+fn packing_takes_bit_0_or_7_of_each_byte_in_order() {
+    // 70 bytes: two whole words and six bytes; bit 7 set at inputs 3k,
+    // bit 0 at inputs 5k.
+    let x: Vec<u8> = (0..70)
+        .map(|i| if i % 3 == 0 { 0x80 } else { 0x7e } | u8::from(i % 5 == 0))
+        .collect();
+    let expect = |every: usize| -> Vec<u32> {
+        (0..3)
+            .map(|w| {
+                (0..32)
+                    .filter(|b| 32 * w + b < 70 && (32 * w + b) % every == 0)
+                    .fold(0, |m, b| m | 1 << b)
+            })
+            .collect()
+    };
+    let mut bits = [0u32; 3];
+    assert!(pack_bits(&x, 7, &mut bits));
+    assert_eq!(bits.to_vec(), expect(3));
+    assert!(pack_bits(&x, 0, &mut bits));
+    assert_eq!(bits.to_vec(), expect(5));
+    assert!(!pack_bits(&x[..64], 0, &mut bits), "two words");
+}
+
+#[test]
+fn bit_planes_transpose_into_byte_counts() {
+    // Lane L = 8c + q counts 7L + 3 (mod 256), so every plane is busy.
+    let count = |lane: u32| (7 * lane + 3) & 0xff;
+    let planes: [u32; 8] = core::array::from_fn(|k| (0..32).fold(0, |p, lane| p | (count(lane) >> k & 1) << lane));
+    let bytes = columns::planes_to_bytes(planes);
+    for lane in 0..32u32 {
+        assert_eq!(
+            bytes[lane as usize % 8] >> (8 * (lane / 8)) & 0xff,
+            count(lane),
+            "lane {lane}"
+        );
     }
 }

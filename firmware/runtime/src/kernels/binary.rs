@@ -63,38 +63,6 @@ impl Levels {
     }
 }
 
-/// The bits of the input bytes `x`, bit `SHIFT` of each (the shift of its
-/// [`Levels`], a constant so that it folds into the masks), into `bits`,
-/// the first byte's in bit 0 of the first word: 32 bytes at a time, eight
-/// by one multiplication ([`gather8`]), the last bytes one by one.
-#[inline(always)]
-fn pack<const SHIFT: u32>(bits: &mut [u32], x: &[u8]) {
-    for (word, chunk) in bits.iter_mut().zip(x.chunks(32)) {
-        *word = match chunk.as_chunks::<8>() {
-            (eights @ [_, _, _, _], []) => eights.iter().enumerate().fold(0, |word, (i, b)| {
-                let [l0, l1, l2, l3, h0, h1, h2, h3] = *b;
-                let (lo, hi) = (
-                    u32::from_le_bytes([l0, l1, l2, l3]),
-                    u32::from_le_bytes([h0, h1, h2, h3]),
-                );
-                word | gather8(lo >> SHIFT, hi >> SHIFT) << (8 * i)
-            }),
-            _ => chunk.iter().rev().fold(0, |w, &b| w << 1 | u32::from(b >> SHIFT & 1)),
-        };
-    }
-}
-
-/// Bits 0, 8, 16 and 24 of `lo`, then of `hi`, as bits 0 to 7. With `x`
-/// holding bit `k` of the result at bit `8k` (`k < 4`, from `lo`) or
-/// `8(k - 4) + 4` (from `hi`), `x · 0x0102_0408` (`2^(24 - 7j)` for `j`
-/// from 0 to 3) puts each of them at bit `24 + k`; every other product
-/// lands at or above bit 32 (dropped) or below bit 24 without carries
-/// into it (checked for all 256 bytes by a test).
-#[inline(always)]
-pub(super) fn gather8(lo: u32, hi: u32) -> u32 {
-    ((lo & 0x0101_0101) | (hi & 0x0101_0101) << 4).wrapping_mul(0x0102_0408) >> 24
-}
-
 /// Whether an input with quantization `q` (declared bipolar or not) has two
 /// levels.
 #[cfg(feature = "std")]
@@ -105,6 +73,7 @@ pub(crate) fn two_level(q: &TensorQuant, bipolar: bool) -> bool {
 /// Scratch bytes for `inputs` packed bits, aligned to a word, and with
 /// weights by columns ([`columns`]) the list of up to `inputs / 2` of them
 /// (padded to a multiple of 16).
+#[inline]
 pub(crate) fn scratch_len(inputs: usize, outputs: usize) -> usize {
     let list = if columns(inputs, outputs) {
         4 * (inputs / 2).next_multiple_of(16)
@@ -117,13 +86,14 @@ pub(crate) fn scratch_len(inputs: usize, outputs: usize) -> usize {
 /// Whether a layer of `inputs` features and `outputs` outputs stores its
 /// weights by columns: at least 32 outputs (a whole word of lanes) and
 /// row counts that fit a `u16`.
+#[inline]
 pub(crate) fn columns(inputs: usize, outputs: usize) -> bool {
     outputs >= 32 && (1..=usize::from(u16::MAX)).contains(&inputs)
 }
 
 /// The lane of output `o` (`o < 32`) in its column word: `8·(o % 4) + o / 4`,
-/// so that the counts' bit planes transpose into bytes in output order
-/// (see [`planes_to_bytes`]).
+/// so that `lowbit_arch::sum_columns` returns the counts as bytes in
+/// output order.
 #[cfg(feature = "std")]
 fn lane(o: usize) -> usize {
     8 * (o % 4) + o / 4
@@ -226,9 +196,8 @@ pub(crate) fn dense_with(
         return dense_columns(a, levels, x, y, scratch);
     }
     let bits = lowbit_arch::words_mut(scratch).get_mut(..n.div_ceil(32)).ok_or(Fault)?;
-    match levels.shift() {
-        0 => pack::<0>(bits, x),
-        _ => pack::<7>(bits, x),
+    if !lowbit_arch::pack_bits(x, levels.shift(), bits) {
+        return Err(Fault);
     }
     let bits: &[u32] = bits;
     // Only the 1-bit levels need the input's own count.
@@ -283,9 +252,8 @@ fn dense_columns(a: &DenseArgs<'_>, levels: Levels, x: &[u8], y: &mut [u8], scra
     let (bits, list) = lowbit_arch::words_mut(scratch)
         .split_at_mut_checked(n.div_ceil(32))
         .ok_or(Fault)?;
-    match levels.shift() {
-        0 => pack::<0>(bits, x),
-        _ => pack::<7>(bits, x),
+    if !lowbit_arch::pack_bits(x, levels.shift(), bits) {
+        return Err(Fault);
     }
     let sel = lowbit_arch::select(bits, n, groups, list).ok_or(Fault)?;
     let (cols, counts) = a.weights.bytes.split_at_checked(4 * groups * (n + 1)).ok_or(Fault)?;
@@ -302,28 +270,27 @@ fn dense_columns(a: &DenseArgs<'_>, levels: Levels, x: &[u8], y: &mut [u8], scra
     };
     let mut sums = [0i32; 32];
     for ((g, out), counts) in y.chunks_mut(32).enumerate().zip(counts.chunks(64)) {
-        let sums = sums.get_mut(..out.len()).ok_or(Fault)?;
         let mut parts = sel.parts();
         let first = match parts.next() {
             Some(part) => column_bytes(cols, &part, g)?,
             None => [0; 8],
         };
-        let term = |b: &[u8; 2], x: u32| base + with_b * i32::from(u16::from_le_bytes(*b)) + with_x * (x & 0xff) as i32;
-        match (
-            <&mut [i32; 32]>::try_from(&mut *sums),
-            counts.as_chunks::<2>().0.first_chunk::<32>(),
-        ) {
+        let term = |b: &[u8; 2], o: usize| {
+            let x = (first[o / 4] >> (8 * (o % 4)) & 0xff) as i32;
+            base + with_b * i32::from(u16::from_le_bytes(*b)) + with_x * x
+        };
+        let counts = counts.as_chunks::<2>().0;
+        let sums = sums.get_mut(..out.len()).ok_or(Fault)?;
+        match (<&mut [i32; 32]>::try_from(&mut *sums), counts.first_chunk::<32>()) {
             // A whole word of outputs, unrolled.
             (Ok(sums), Some(counts)) => {
-                for q in 0..8 {
-                    for c in 0..4 {
-                        sums[4 * q + c] = term(&counts[4 * q + c], first[q] >> (8 * c));
-                    }
+                for (o, (s, b)) in sums.iter_mut().zip(counts).enumerate() {
+                    *s = term(b, o);
                 }
             }
             _ => {
-                for (o, (s, b)) in sums.iter_mut().zip(counts.as_chunks::<2>().0).enumerate() {
-                    *s = term(b, first[o / 4] >> (8 * (o % 4)));
+                for (o, (s, b)) in sums.iter_mut().zip(counts).enumerate() {
+                    *s = term(b, o);
                 }
             }
         }
@@ -340,47 +307,15 @@ fn dense_columns(a: &DenseArgs<'_>, levels: Levels, x: &[u8], y: &mut [u8], scra
 }
 
 /// The counts of lanes of word `group` of the columns `part` lists, as
-/// bytes in output order (see [`planes_to_bytes`]).
+/// bytes in output order (byte `c` of word `q`: lane `8c + q`, output
+/// `4q + c`).
 #[inline(always)]
 fn column_bytes(cols: &[u8], part: &lowbit_arch::Selection<'_>, group: usize) -> Result<[u32; 8], Fault> {
-    let mut planes = [0u32; 8];
-    if !lowbit_arch::sum_columns(cols, part, group, &mut planes) {
+    let mut counts = [0u32; 8];
+    if !lowbit_arch::sum_columns(cols, part, group, &mut counts) {
         return Err(Fault);
     }
-    Ok(planes_to_bytes(planes))
-}
-
-/// The counts of eight bit planes (bit `8c + q` of plane `k` is bit `k`
-/// of the count of lane `8c + q`) as bytes: byte `c` of word `q` is the
-/// count of lane `8c + q`, output `4q + c` in [`lane`] order. Each byte
-/// column is an 8×8 bit matrix, transposed by swapping its off-diagonal
-/// blocks of 4, 2 and 1.
-#[inline(always)]
-fn planes_to_bytes(planes: [u32; 8]) -> [u32; 8] {
-    /// Swaps the bits of `a` under `mask << s` with those of `b` under `mask`.
-    #[inline(always)]
-    fn swap(a: &mut u32, b: &mut u32, s: u32, mask: u32) {
-        let t = ((*a >> s) ^ *b) & mask;
-        *b ^= t;
-        *a ^= t << s;
-    }
-    let [mut p0, mut p1, mut p2, mut p3, mut p4, mut p5, mut p6, mut p7] = planes;
-    const FOURS: u32 = 0x0f0f_0f0f;
-    const TWOS: u32 = 0x3333_3333;
-    const ONES: u32 = 0x5555_5555;
-    swap(&mut p0, &mut p4, 4, FOURS);
-    swap(&mut p1, &mut p5, 4, FOURS);
-    swap(&mut p2, &mut p6, 4, FOURS);
-    swap(&mut p3, &mut p7, 4, FOURS);
-    swap(&mut p0, &mut p2, 2, TWOS);
-    swap(&mut p1, &mut p3, 2, TWOS);
-    swap(&mut p4, &mut p6, 2, TWOS);
-    swap(&mut p5, &mut p7, 2, TWOS);
-    swap(&mut p0, &mut p1, 1, ONES);
-    swap(&mut p2, &mut p3, 1, ONES);
-    swap(&mut p4, &mut p5, 1, ONES);
-    swap(&mut p6, &mut p7, 1, ONES);
-    [p0, p1, p2, p3, p4, p5, p6, p7]
+    Ok(counts)
 }
 
 /// The count of a row of `n` bits starting at bit `start` of the stream

@@ -456,11 +456,3 @@ fn integer_requantization_rounds_twice_like_float32() {
         }
     }
 }
-
-#[test]
-fn binary_gather8_collects_the_low_bit_of_each_byte() {
-    for v in 0..256u32 {
-        let spread = |bits: u32| (0..4).fold(0xfefe_fefe, |w, k| w | (bits >> k & 1) << (8 * k));
-        assert_eq!(binary::gather8(spread(v), spread(v >> 4)), v, "{v:#x}");
-    }
-}
