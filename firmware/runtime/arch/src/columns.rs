@@ -11,7 +11,8 @@
 //! columns; [`sum_columns`] then counts, for each of the 32 lanes of one
 //! word `g`, the listed columns that have the lane set. It sums the
 //! columns sixteen at a time with a tree of carry-save adders (Harley and
-//! Seal's), so the list is padded with the zero column to a multiple of 16.
+//! Seal's), four by four, so the list is padded with the zero column to a
+//! multiple of 4.
 //! The counts, at most [`PART`] columns at a time so that they fit a byte,
 //! come out of the adders as eight bit planes (plane `k` holds bit `k` of
 //! every lane's count), which [`planes_to_bytes`] transposes into bytes.
@@ -22,7 +23,7 @@
 
 #![cfg_attr(lowbit_dsp, allow(dead_code))]
 
-/// The most columns [`sum_columns`] adds at once: a multiple of 16 whose
+/// The most columns [`sum_columns`] adds at once: a multiple of 4 whose
 /// counts fit in eight bit planes.
 pub const PART: usize = 240;
 
@@ -30,7 +31,7 @@ pub const PART: usize = 240;
 #[derive(Debug, Clone, Copy)]
 pub struct Selection<'a> {
     /// `4 · stride · (i + 1)` for each picked input `i` in increasing
-    /// order, then for `i = limit` (the zero column) up to a multiple of 16.
+    /// order, then for `i = limit` (the zero column) up to a multiple of 4.
     offsets: &'a [u32],
     /// Inputs (columns before the zero column).
     limit: usize,
@@ -78,7 +79,7 @@ impl<'a> Selection<'a> {
 /// more than half are set; `bits` is left holding the picked polarity
 /// (inverted then), with every bit from `limit` on cleared. `None`, listing
 /// nothing, unless `bits` has `limit` bits, `list` room for `limit / 2`
-/// columns rounded up to a multiple of 16, and the offsets fit a `u32`.
+/// columns rounded up to a multiple of 4, and the offsets fit a `u32`.
 pub fn select<'a>(bits: &mut [u32], limit: usize, stride: usize, list: &'a mut [u32]) -> Option<Selection<'a>> {
     let bits = bits.get_mut(..limit.div_ceil(32))?;
     let column = u32::try_from(stride.checked_mul(4)?).ok()?;
@@ -97,7 +98,7 @@ pub fn select<'a>(bits: &mut [u32], limit: usize, stride: usize, list: &'a mut [
         tail(bits);
     }
     let picked = if inverted { limit - set } else { set };
-    let padded = picked.next_multiple_of(16);
+    let padded = picked.next_multiple_of(4);
     let list = list.get_mut(..padded)?;
     let (listed, padding) = list.split_at_mut(picked);
     #[cfg(lowbit_dsp)]

@@ -3,19 +3,20 @@
 //! [`list_columns`] reads the `bits.len() > 0` words of `bits` and writes
 //! one `u32` to `list` per set bit among them, which the safe wrapper
 //! counted: `list` has exactly that many entries. [`sum_columns`] reads the
-//! `offsets.len()` (a multiple of 16, at most [`crate::columns::PART`])
-//! entries of `offsets` and, for each, the word at byte `offset` from
-//! `base = cols + 4 · (group - stride)`: the wrapper checked that every
-//! offset is `4 · stride · (i + 1)` with `i` at most the last column of
-//! `cols`, so `base + offset` is the word at byte `4 · (stride · i +
-//! group)` of `cols`, inside it (any address: Armv7-M `LDR` reads
-//! unaligned words, and lowbit never sets the `UNALIGN_TRP` trap; the
-//! offsets are a `u32` slice, so the `LDRD`s that read them are aligned).
-//! It keeps four bit planes of the counts in
-//! four words it pushes on the stack first and pops at the end; it writes
-//! nothing else but registers. It needs thirteen registers: twelve named
-//! ones and the allocator's one for `base`. Neither loop preserves the
-//! flags.
+//! `offsets.len()` (a positive multiple of 4, at most
+//! [`crate::columns::PART`]) entries of `offsets` and, for each, the word at
+//! byte `offset` from `base = cols + 4 · (group - stride)`: the wrapper
+//! checked that every offset is `4 · stride · (i + 1)` with `i` at most the
+//! last column of `cols`, so `base + offset` is the word at byte
+//! `4 · (stride · i + group)` of `cols`, inside it (any address: Armv7-M
+//! `LDR` reads unaligned words, and lowbit never sets the `UNALIGN_TRP`
+//! trap; the offsets are a `u32` slice, so the `LDM`s that read them are
+//! aligned). It keeps four bit planes of the counts in four words it
+//! pushes on the stack first and pops at the end; it writes nothing else
+//! but registers. It needs fourteen registers: twelve named ones, the
+//! allocator's one for `base`, and `r7` (the frame pointer, which the
+//! allocator may not hand out), saved on the stack first and restored at
+//! the end. Neither loop preserves the flags.
 #![allow(unsafe_code)]
 
 use core::arch::asm;
@@ -65,25 +66,39 @@ pub(crate) fn list_columns(bits: &[u32], column: u32, list: &mut [u32]) {
     }
 }
 
-/// `LDRD` two offsets into `$x`, `$y`, then the two column words they
-/// point at.
-macro_rules! pair {
-    ($x:literal, $y:literal) => {
+/// `LDM` four offsets into `$a` to `$d` (ascending registers), then the
+/// four column words they point at.
+macro_rules! quad {
+    ($a:literal, $b:literal, $c:literal, $d:literal) => {
         concat!(
-            "ldrd ",
-            $x,
+            "ldm r12!, {{",
+            $a,
             ", ",
-            $y,
-            ", [r12], #8\n",
+            $b,
+            ", ",
+            $c,
+            ", ",
+            $d,
+            "}}\n",
             "ldr ",
-            $x,
+            $a,
             ", [{base}, ",
-            $x,
+            $a,
             "]\n",
             "ldr ",
-            $y,
+            $b,
             ", [{base}, ",
-            $y,
+            $b,
+            "]\n",
+            "ldr ",
+            $c,
+            ", [{base}, ",
+            $c,
+            "]\n",
+            "ldr ",
+            $d,
+            ", [{base}, ",
+            $d,
             "]\n",
         )
     };
@@ -154,47 +169,56 @@ macro_rules! swap {
     };
 }
 
-/// The byte counts of the listed columns' lanes: sixteen columns
-/// a turn through carry-save adders into ones, twos, fours and eights
+/// The byte counts of the listed columns' lanes: sixteen columns a turn,
+/// four quads, through carry-save adders into ones, twos, fours and eights
 /// (`r8` to `r11`), the sixteens carried into four planes on the stack,
 /// then the eight planes transposed into bytes as
-/// [`crate::columns::planes_to_bytes`] does.
+/// [`crate::columns::planes_to_bytes`] does. A count of quads that is not
+/// a multiple of four starts the first turn at its second, third or fourth
+/// quad, as if the quads before it had added zero columns (their carries,
+/// `r3` and `r4`, start at zero).
 #[inline(never)]
 pub(crate) fn sum_columns(cols: &[u8], offsets: &[u32], stride: usize, group: usize, counts: &mut [u32; 8]) {
-    if offsets.is_empty() {
+    if offsets.is_empty() || !offsets.len().is_multiple_of(4) {
         *counts = [0; 8];
         return;
     }
     let base = cols.as_ptr().wrapping_add(4 * group).wrapping_sub(4 * stride);
     let end = offsets.as_ptr().wrapping_add(offsets.len());
+    let first = offsets.len() / 4 % 4;
     let [mut c0, mut c1, mut c2, mut c3, mut c4, mut c5, mut c6, mut c7] = [0u32; 8];
-    // SAFETY: see the module docs; `offsets` has a positive multiple of 16
-    // entries (the loop reads sixteen a turn up to `end`), each the offset
-    // from `base` of a word of `cols`; the four stack words pushed are
-    // popped before the end.
+    // SAFETY: see the module docs; `offsets` has a positive multiple of 4
+    // entries (the loop reads `first` quads, then four a turn up to `end`),
+    // each the offset from `base` of a word of `cols`; `r7` and the four
+    // stack words pushed are popped before the end.
     unsafe {
         asm!(
+            "push {{r7}}",
             "push {{r0, r1, r4, r5}}",
+            "cmp r2, #2",
+            "beq 13f",
+            "bhi 12f",
+            "cmp r2, #1",
+            "beq 14f",
             "2:",
-            pair!("r3", "r1"),
-            csa!("r3", "r8", "r1"),
-            pair!("r0", "r1"),
+            quad!("r0", "r1", "r3", "r4"),
+            csa!("r3", "r8", "r4"),
             csa!("r0", "r8", "r1"),
             csa!("r3", "r9", "r0"),
-            pair!("r4", "r1"),
-            csa!("r4", "r8", "r1"),
-            pair!("r0", "r1"),
+            "12:",
+            quad!("r0", "r1", "r4", "r5"),
+            csa!("r4", "r8", "r5"),
             csa!("r0", "r8", "r1"),
             csa!("r4", "r9", "r0"),
             csa!("r3", "r10", "r4"),
-            pair!("r4", "r1"),
-            csa!("r4", "r8", "r1"),
-            pair!("r0", "r1"),
+            "13:",
+            quad!("r0", "r1", "r4", "r5"),
+            csa!("r4", "r8", "r5"),
             csa!("r0", "r8", "r1"),
             csa!("r4", "r9", "r0"),
-            pair!("r5", "r1"),
-            csa!("r5", "r8", "r1"),
-            pair!("r0", "r1"),
+            "14:",
+            quad!("r0", "r1", "r5", "r7"),
+            csa!("r5", "r8", "r7"),
             csa!("r0", "r8", "r1"),
             csa!("r5", "r9", "r0"),
             csa!("r4", "r10", "r5"),
@@ -212,6 +236,7 @@ pub(crate) fn sum_columns(cols: &[u8], offsets: &[u32], stride: usize, group: us
             "cmp r12, lr",
             "bne 2b",
             "pop {{r0, r1, r4, r5}}",
+            "pop {{r7}}",
             // The planes (`r8` to `r11`, `r0`, `r1`, `r4`, `r5`) as byte
             // counts: their off-diagonal blocks of 4, 2 and 1 swapped.
             swap!("r8", "r0", "4", "0x0f0f0f0f"),
@@ -231,8 +256,8 @@ pub(crate) fn sum_columns(cols: &[u8], offsets: &[u32], stride: usize, group: us
             inout("lr") end => _,
             inout("r0") c4,
             inout("r1") c5,
-            out("r2") _,
-            out("r3") _,
+            inout("r2") first => _,
+            inout("r3") 0u32 => _,
             inout("r4") c6,
             inout("r5") c7,
             inout("r8") c0,

@@ -72,11 +72,11 @@ pub(crate) fn two_level(q: &TensorQuant, bipolar: bool) -> bool {
 
 /// Scratch bytes for `inputs` packed bits, aligned to a word, and with
 /// weights by columns ([`columns`]) the list of up to `inputs / 2` of them
-/// (padded to a multiple of 16).
-#[inline]
+/// (padded to a multiple of 4).
+#[inline(always)]
 pub(crate) fn scratch_len(inputs: usize, outputs: usize) -> usize {
     let list = if columns(inputs, outputs) {
-        4 * (inputs / 2).next_multiple_of(16)
+        4 * (inputs / 2).next_multiple_of(4)
     } else {
         0
     };

@@ -484,7 +484,7 @@ impl<'a> Checker<'_, 'a> {
         let (inputs, outputs) = (self.x.shape.elements(), self.y.shape.elements());
         let packed = match kernel {
             Kernel::Nibbles => Some(nibbles::packed_len(inputs, outputs)),
-            Kernel::Binary => Some(binary::packed_len(inputs, outputs)),
+            Kernel::Binary if self.full => Some(binary::packed_len(inputs, outputs)),
             _ => None,
         };
         let (weights, bias) = self.weights(affine, inputs as u64 * outputs as u64, packed, outputs)?;
