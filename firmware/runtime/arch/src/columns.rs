@@ -17,6 +17,9 @@
 //! come out of the adders as eight bit planes (plane `k` holds bit `k` of
 //! every lane's count), which [`planes_to_bytes`] transposes into bytes.
 //!
+//! [`column_sums`] then turns the counts of 32 outputs into affine sums
+//! with a per-output term.
+//!
 //! Each listed column is stored as the byte offset `4 · stride · (i + 1)`
 //! (one column past it: that is where the Armv7E-M selection loop stands
 //! after shifting the input bit out).
@@ -227,4 +230,31 @@ pub fn sum_columns(cols: &[u8], sel: &Selection<'_>, group: usize, counts: &mut 
 #[cfg(test)]
 pub(crate) fn offsets<'a>(sel: &Selection<'a>) -> &'a [u32] {
     sel.offsets
+}
+
+/// `sums[4q + c] = base + with_b · b + with_x · x` for each output `4q + c`
+/// of `sums` (at most 32): `x` byte `c` of `counts[q]` (as
+/// [`sum_columns`] returns them), `b` the little-endian `i16` of `terms`
+/// at halfword `4q + [0, 2, 1, 3][c]` (each quad of outputs in the order
+/// 0, 2, 1, 3). Returns `false`, computing nothing, unless `terms` has
+/// those halfwords (`8 · ⌈sums.len() / 4⌉` bytes).
+pub fn column_sums(counts: &[u32; 8], terms: &[u8], base: i32, with: (i16, i16), sums: &mut [i32]) -> bool {
+    let quads = sums.len().div_ceil(4);
+    if sums.len() > 32 || terms.len() < 8 * quads {
+        return false;
+    }
+    #[cfg(lowbit_dsp)]
+    if let Ok(sums) = <&mut [i32; 32]>::try_from(&mut *sums) {
+        crate::dsp_columns::column_sums(counts, terms, base, with, sums);
+        return true;
+    }
+    let (with_b, with_x) = (i32::from(with.0), i32::from(with.1));
+    for (o, s) in sums.iter_mut().enumerate() {
+        let (q, c) = (o / 4, o % 4);
+        let at = 2 * (4 * q + [0, 2, 1, 3][c]);
+        let b = i32::from(i16::from_le_bytes([terms[at], terms[at + 1]]));
+        let x = (counts[q] >> (8 * c) & 0xff) as i32;
+        *s = base.wrapping_add(with_b * b).wrapping_add(with_x * x);
+    }
+    true
 }

@@ -16,7 +16,10 @@
 //! but registers. It needs fourteen registers: twelve named ones, the
 //! allocator's one for `base`, and `r7` (the frame pointer, which the
 //! allocator may not hand out), saved on the stack first and restored at
-//! the end. Neither loop preserves the flags.
+//! the end. [`column_sums`] reads the eight words of `counts`, the 64
+//! bytes of `terms` (checked by the wrapper; `LDR` takes them from any
+//! address) and writes the 32 `i32` of `sums`. None of the loops preserves
+//! the flags.
 #![allow(unsafe_code)]
 
 use core::arch::asm;
@@ -267,4 +270,65 @@ pub(crate) fn sum_columns(cols: &[u8], offsets: &[u32], stride: usize, group: us
         );
     }
     *counts = [c0, c1, c2, c3, c4, c5, c6, c7];
+}
+
+/// One quad of outputs: their counts' word, their two words of terms (the
+/// outputs 0 and 2, then 1 and 3), `UXTB16` pairs of counts, `PKHBT` /
+/// `PKHTB` pairs `(term, count)`, `SMLAD` with `(with_b, with_x)`, and the
+/// sums stored two by two.
+macro_rules! quad_sums {
+    () => {
+        concat!(
+            "ldr {w}, [{pc}], #4\n",
+            "ldr {b02}, [{pt}], #4\n",
+            "ldr {b13}, [{pt}], #4\n",
+            "uxtb16 {xe}, {w}\n",
+            "uxtb16 {w}, {w}, ror #8\n",
+            "pkhbt {t}, {b02}, {xe}, lsl #16\n",
+            "smlad r0, {t}, {f}, {base}\n",
+            "pkhbt {t}, {b13}, {w}, lsl #16\n",
+            "smlad r1, {t}, {f}, {base}\n",
+            "stm {ps}!, {{r0, r1}}\n",
+            "pkhtb {t}, {xe}, {b02}, asr #16\n",
+            "smlad r0, {t}, {f}, {base}\n",
+            "pkhtb {t}, {w}, {b13}, asr #16\n",
+            "smlad r1, {t}, {f}, {base}\n",
+            "stm {ps}!, {{r0, r1}}\n",
+        )
+    };
+}
+
+/// See [`crate::columns::column_sums`]: the 32 outputs, a quad at a time.
+#[inline(never)]
+pub(crate) fn column_sums(counts: &[u32; 8], terms: &[u8], base: i32, with: (i16, i16), sums: &mut [i32; 32]) {
+    if terms.len() < 64 {
+        return;
+    }
+    let factors = u32::from(with.0 as u16) | u32::from(with.1 as u16) << 16;
+    // SAFETY: see the module docs; eight quads read two words of `terms`
+    // and one of `counts` each and store four sums each.
+    unsafe {
+        asm!(
+            quad_sums!(),
+            quad_sums!(),
+            quad_sums!(),
+            quad_sums!(),
+            quad_sums!(),
+            quad_sums!(),
+            quad_sums!(),
+            quad_sums!(),
+            pc = inout(reg) counts.as_ptr() => _,
+            pt = inout(reg) terms.as_ptr() => _,
+            ps = inout(reg) sums.as_mut_ptr() => _,
+            f = in(reg) factors,
+            base = in(reg) base,
+            w = out(reg) _,
+            b02 = out(reg) _,
+            b13 = out(reg) _,
+            xe = out(reg) _,
+            t = out(reg) _,
+            out("r0") _,
+            out("r1") _,
+        );
+    }
 }

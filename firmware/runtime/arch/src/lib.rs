@@ -44,7 +44,7 @@ mod window;
 mod words;
 
 pub use bits::pack_bits;
-pub use columns::{PART, Selection, select, sum_columns};
+pub use columns::{PART, Selection, column_sums, select, sum_columns};
 pub use dot::{
     NIBBLE_WORDS_MAX, dot_1x4_s2, dot_1x4_s4, dot_1x4_s8, dot_2x1_s2, dot_2x1_s4, dot_2x1_s8, dot_3x1_s4, dot_4x1_s8,
     dot_rows_1x4_s2, dot_rows_1x4_s4, dot_rows_1x4_s8, dot_rows_4x1_s8, dot_rows_u4, widen_bytes,
@@ -53,7 +53,7 @@ pub use gather::GatherTable;
 pub use pool::max_2x2_plane;
 pub use popcount::{BitOp, popcount_rows};
 pub use window::{Taps3x3, window_3x3_row};
-pub use words::{bytes_mut, halves_mut, words, words_mut};
+pub use words::{bytes_mut, halves_mut, ints_mut, words, words_mut};
 
 /// Whether the DSP instructions are real instructions on this target
 /// (Armv7E-M), rather than portable definitions.

@@ -518,3 +518,28 @@ fn bit_planes_transpose_into_byte_counts() {
         );
     }
 }
+
+#[test]
+fn column_sums_add_a_term_and_a_count_per_output_with_factors() {
+    // Counts: output o counts o + 1 (byte o % 4 of word o / 4); terms in
+    // quad order 0 2 1 3: output o has term 100 - 7·o (some negative).
+    let counts: [u32; 8] =
+        core::array::from_fn(|q| u32::from_le_bytes(core::array::from_fn(|c| (4 * q + c + 1) as u8)));
+    let term = |o: usize| 100 - 7 * o as i16;
+    let terms: Vec<u8> = (0..8)
+        .flat_map(|q| [0, 2, 1, 3].map(|c| term(4 * q + c)))
+        .flat_map(i16::to_le_bytes)
+        .collect();
+    let mut sums = [0i32; 32];
+    assert!(column_sums(&counts, &terms, -5, (-2, 4), &mut sums));
+    let expected: [i32; 32] = core::array::from_fn(|o| -5 - 2 * i32::from(term(o)) + 4 * (o as i32 + 1));
+    assert_eq!(sums, expected);
+    // Seven outputs: two quads of terms.
+    let mut seven = [0i32; 7];
+    assert!(column_sums(&counts, &terms[..16], 3, (2, -2), &mut seven));
+    assert_eq!(
+        seven,
+        core::array::from_fn(|o| 3 + 2 * i32::from(term(o)) - 2 * (o as i32 + 1))
+    );
+    assert!(!column_sums(&counts, &terms[..15], 3, (2, -2), &mut seven));
+}

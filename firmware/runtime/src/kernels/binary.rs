@@ -71,12 +71,12 @@ pub(crate) fn two_level(q: &TensorQuant, bipolar: bool) -> bool {
 }
 
 /// Scratch bytes for `inputs` packed bits, aligned to a word, and with
-/// weights by columns ([`columns`]) the list of up to `inputs / 2` of them
-/// (padded to a multiple of 4).
+/// weights by columns ([`columns`]) 32 sums and the list of up to
+/// `inputs / 2` columns (padded to a multiple of 4).
 #[inline(always)]
 pub(crate) fn scratch_len(inputs: usize, outputs: usize) -> usize {
     let list = if columns(inputs, outputs) {
-        4 * (inputs / 2).next_multiple_of(4)
+        4 * (32 + (inputs / 2).next_multiple_of(4))
     } else {
         0
     };
@@ -85,10 +85,17 @@ pub(crate) fn scratch_len(inputs: usize, outputs: usize) -> usize {
 
 /// Whether a layer of `inputs` features and `outputs` outputs stores its
 /// weights by columns: at least 32 outputs (a whole word of lanes) and
-/// row counts that fit a `u16`.
+/// row counts that fit an `i16`.
 #[inline]
 pub(crate) fn columns(inputs: usize, outputs: usize) -> bool {
-    outputs >= 32 && (1..=usize::from(u16::MAX)).contains(&inputs)
+    outputs >= 32 && (1..=i16::MAX as usize).contains(&inputs)
+}
+
+/// Where the count of row `o` is stored among the counts: each quad of
+/// rows in the order 0, 2, 1, 3 (as `lowbit_arch::column_sums` reads them).
+#[cfg(feature = "std")]
+fn count_slot(o: usize) -> usize {
+    4 * (o / 4) + [0, 2, 1, 3][o % 4]
 }
 
 /// The lane of output `o` (`o < 32`) in its column word: `8·(o % 4) + o / 4`,
@@ -101,12 +108,12 @@ fn lane(o: usize) -> usize {
 
 /// Bytes of the weights of a Dense over `inputs` features with `outputs`
 /// outputs: by columns, `⌈outputs / 32⌉` words for each input and for one
-/// zero column, then a `u16` count per row; otherwise the bit stream
-/// (`None` if that overflows).
+/// zero column, then an `i16` count per row and quad (`⌈outputs / 4⌉`
+/// quads); otherwise the bit stream (`None` if that overflows).
 pub(crate) fn packed_len(inputs: usize, outputs: usize) -> Option<usize> {
     if columns(inputs, outputs) {
         let column = 4 * outputs.div_ceil(32);
-        column.checked_mul(inputs + 1)?.checked_add(2 * outputs)
+        column.checked_mul(inputs + 1)?.checked_add(8 * outputs.div_ceil(4))
     } else {
         WeightFormat::Bipolar.packed_len(inputs as u64 * outputs as u64)
     }
@@ -116,7 +123,8 @@ pub(crate) fn packed_len(inputs: usize, outputs: usize) -> Option<usize> {
 /// [`lane`]`(o % 32)` of word `⌈out/32⌉ · i + o / 32` is set when the
 /// weight of input `i` in row `o` is -1; the words of input `inputs` (the
 /// zero column) are 0; then, per row, the number of its -1 weights as a
-/// little-endian `u16`.
+/// little-endian `i16`, at [`count_slot`] (0 for the rows past `outputs`
+/// in the last quad).
 #[cfg(feature = "std")]
 pub(crate) fn pack_columns(weights: &[i32], inputs: usize) -> std::vec::Vec<u8> {
     let outputs = weights.len().checked_div(inputs).unwrap_or(0);
@@ -128,8 +136,9 @@ pub(crate) fn pack_columns(weights: &[i32], inputs: usize) -> std::vec::Vec<u8> 
         for (i, _) in row.iter().enumerate().filter(|(_, w)| **w < 0) {
             bytes[4 * (groups * i + o / 32) + lane / 8] |= 1 << (lane % 8);
         }
-        let count = row.iter().filter(|w| **w < 0).count() as u16;
-        bytes[counts_at + 2 * o..counts_at + 2 * o + 2].copy_from_slice(&count.to_le_bytes());
+        let count = row.iter().filter(|w| **w < 0).count() as i16;
+        let at = counts_at + 2 * count_slot(o);
+        bytes[at..at + 2].copy_from_slice(&count.to_le_bytes());
     }
     bytes
 }
@@ -153,10 +162,15 @@ pub(crate) fn unpack_columns(bytes: &[u8], inputs: usize, outputs: usize) -> Opt
         let start = weights.len();
         weights.extend(row);
         let count = weights[start..].iter().filter(|w| **w < 0).count();
-        let stored = u16::from_le_bytes([bytes[counts_at + 2 * o], bytes[counts_at + 2 * o + 1]]);
-        if usize::from(stored) != count {
+        let at = counts_at + 2 * count_slot(o);
+        if usize::from(u16::from_le_bytes([bytes[at], bytes[at + 1]])) != count {
             return None;
         }
+    }
+    // The slots of the rows past `outputs` hold 0.
+    let mut padding = (outputs..outputs.next_multiple_of(4)).map(|o| counts_at + 2 * count_slot(o));
+    if padding.any(|at| bytes[at] != 0 || bytes[at + 1] != 0) {
+        return None;
     }
     Some(weights)
 }
@@ -249,9 +263,11 @@ pub(crate) fn dense_with(
 fn dense_columns(a: &DenseArgs<'_>, levels: Levels, x: &[u8], y: &mut [u8], scratch: &mut [u8]) -> Result<(), Fault> {
     let n = a.inputs;
     let groups = a.outputs.div_ceil(32);
-    let (bits, list) = lowbit_arch::words_mut(scratch)
+    let (bits, rest) = lowbit_arch::words_mut(scratch)
         .split_at_mut_checked(n.div_ceil(32))
         .ok_or(Fault)?;
+    let (sums, list) = rest.split_at_mut_checked(32).ok_or(Fault)?;
+    let sums = lowbit_arch::ints_mut(sums);
     if !lowbit_arch::pack_bits(x, levels.shift(), bits) {
         return Err(Fault);
     }
@@ -260,7 +276,7 @@ fn dense_columns(a: &DenseArgs<'_>, levels: Levels, x: &[u8], y: &mut [u8], scra
     let set = sel.set() as i32;
     // `Σ w·x = base + with_b · B_o + with_x · X_o`, `X_o` the count of the
     // listed columns (`A_o`, or `C_o` when inverted; see the module docs).
-    let (base, with_b, with_x) = match (levels, sel.inverted()) {
+    let (base, with_b, with_x): (i32, i16, i16) = match (levels, sel.inverted()) {
         (Levels::Bipolar, false) => (n as i32 - 2 * set, -2, 4),
         (Levels::Bipolar, true) => (n as i32 - 2 * set, 2, -4),
         (Levels::ZeroOne, false) => (set, 0, -2),
@@ -268,37 +284,21 @@ fn dense_columns(a: &DenseArgs<'_>, levels: Levels, x: &[u8], y: &mut [u8], scra
         (Levels::MinusOneZero, false) => (-set, 0, 2),
         (Levels::MinusOneZero, true) => (-set, 2, -2),
     };
-    let mut sums = [0i32; 32];
     for ((g, out), counts) in y.chunks_mut(32).enumerate().zip(counts.chunks(64)) {
         let mut parts = sel.parts();
         let first = match parts.next() {
             Some(part) => column_bytes(cols, &part, g)?,
             None => [0; 8],
         };
-        let term = |b: &[u8; 2], o: usize| {
-            let x = (first[o / 4] >> (8 * (o % 4)) & 0xff) as i32;
-            base + with_b * i32::from(u16::from_le_bytes(*b)) + with_x * x
-        };
-        let counts = counts.as_chunks::<2>().0;
         let sums = sums.get_mut(..out.len()).ok_or(Fault)?;
-        match (<&mut [i32; 32]>::try_from(&mut *sums), counts.first_chunk::<32>()) {
-            // A whole word of outputs, unrolled.
-            (Ok(sums), Some(counts)) => {
-                for (o, (s, b)) in sums.iter_mut().zip(counts).enumerate() {
-                    *s = term(b, o);
-                }
-            }
-            _ => {
-                for (o, (s, b)) in sums.iter_mut().zip(counts).enumerate() {
-                    *s = term(b, o);
-                }
-            }
+        if !lowbit_arch::column_sums(&first, counts, base, (with_b, with_x), sums) {
+            return Err(Fault);
         }
         // Inputs past 480 (more than one part of columns).
         for part in parts {
             let bytes = column_bytes(cols, &part, g)?;
             for (o, s) in sums.iter_mut().enumerate() {
-                *s += with_x * (bytes[o / 4] >> (8 * (o % 4)) & 0xff) as i32;
+                *s += i32::from(with_x) * (bytes[o / 4] >> (8 * (o % 4)) & 0xff) as i32;
             }
         }
         a.out.store_outputs(out, sums, a.bias, 32 * g)?;
