@@ -145,31 +145,58 @@ fn csa(l: &mut u32, a: u32, b: u32) -> u32 {
     carry
 }
 
-/// Portable: the per-lane counts of the columns listed, as bytes.
+/// Portable: the per-lane counts of the columns listed, as bytes (the
+/// words read as `u32`s when `cols` is aligned, byte by byte otherwise).
 fn sum_portable(cols: &[u8], sel: &Selection<'_>, group: usize, planes: &mut [u32; 8]) {
-    let words = cols.as_chunks::<4>().0;
-    let word = |off: &u32| {
-        let at = (*off as usize / 4).wrapping_sub(sel.stride).wrapping_add(group);
-        words.get(at).map_or(0, |w| u32::from_le_bytes(*w))
+    let first = group.wrapping_sub(sel.stride);
+    let at = |off: u32| (off as usize / 4).wrapping_add(first);
+    *planes = if cols.as_ptr().addr().is_multiple_of(4) {
+        let words = crate::words(cols);
+        sum_with(|off| words.get(at(off)).copied().unwrap_or(0), sel.offsets)
+    } else {
+        let words = cols.as_chunks::<4>().0;
+        sum_with(
+            |off| words.get(at(off)).map_or(0, |w| u32::from_le_bytes(*w)),
+            sel.offsets,
+        )
     };
-    let [mut ones, mut twos, mut fours, mut eights] = [0u32; 4];
-    let mut high = [0u32; 4];
-    for block in sel.offsets.chunks(16) {
-        let v: [u32; 16] = core::array::from_fn(|j| block.get(j).map_or(0, word));
-        let mut pair = |j: usize| csa(&mut ones, v[j], v[j + 1]);
-        let (t0, t1, t2, t3) = (pair(0), pair(2), pair(4), pair(6));
-        let (t4, t5, t6, t7) = (pair(8), pair(10), pair(12), pair(14));
-        let mut twos_of = |a, b| csa(&mut twos, a, b);
-        let (f0, f1, f2, f3) = (twos_of(t0, t1), twos_of(t2, t3), twos_of(t4, t5), twos_of(t6, t7));
-        let (e0, e1) = (csa(&mut fours, f0, f1), csa(&mut fours, f2, f3));
-        let mut carry = csa(&mut eights, e0, e1);
-        for plane in &mut high {
-            let next = *plane & carry;
-            *plane ^= carry;
-            carry = next;
-        }
+}
+
+/// The byte counts of the words `word(offset)` over `offsets`, sixteen at a
+/// time (the last ones padded with zeros).
+#[inline(always)]
+fn sum_with(word: impl Fn(u32) -> u32, offsets: &[u32]) -> [u32; 8] {
+    let mut state = [0u32; 8];
+    let (blocks, rest) = offsets.as_chunks::<16>();
+    for block in blocks {
+        add16(&mut state, block.map(&word));
     }
-    *planes = planes_to_bytes([ones, twos, fours, eights, high[0], high[1], high[2], high[3]]);
+    if !rest.is_empty() {
+        add16(
+            &mut state,
+            core::array::from_fn(|j| rest.get(j).map_or(0, |&off| word(off))),
+        );
+    }
+    planes_to_bytes(state)
+}
+
+/// Adds sixteen words to the bit planes `state` (ones, twos, fours, eights
+/// through carry-save adders, the sixteens rippled into the four others).
+#[inline(always)]
+fn add16(state: &mut [u32; 8], v: [u32; 16]) {
+    let [ones, twos, fours, eights, high @ ..] = state;
+    let mut pair = |j: usize| csa(ones, v[j], v[j + 1]);
+    let (t0, t1, t2, t3) = (pair(0), pair(2), pair(4), pair(6));
+    let (t4, t5, t6, t7) = (pair(8), pair(10), pair(12), pair(14));
+    let mut twos_of = |a, b| csa(twos, a, b);
+    let (f0, f1, f2, f3) = (twos_of(t0, t1), twos_of(t2, t3), twos_of(t4, t5), twos_of(t6, t7));
+    let (e0, e1) = (csa(fours, f0, f1), csa(fours, f2, f3));
+    let mut carry = csa(eights, e0, e1);
+    for plane in high {
+        let next = *plane & carry;
+        *plane ^= carry;
+        carry = next;
+    }
 }
 
 /// The counts of eight bit planes (bit `8c + q` of plane `k` is bit `k`

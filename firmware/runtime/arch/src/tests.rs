@@ -437,6 +437,7 @@ fn column_sums_count_each_lane_of_the_listed_columns_in_bit_planes() {
     let mut cols: Vec<u32> = (0..stride * limit).map(|_| next()).collect();
     cols.extend([0; 3]);
     let bytes: Vec<u8> = cols.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let shifted: Vec<u8> = [0].into_iter().chain(bytes.iter().copied()).collect();
     for ones_in_three in [1u32, 2] {
         let mut bits: Vec<u32> = (0..limit.div_ceil(32))
             .map(|_| (0..32).fold(0, |w, b| w | u32::from(next() % 3 < ones_in_three) << b))
@@ -454,6 +455,10 @@ fn column_sums_count_each_lane_of_the_listed_columns_in_bit_planes() {
             for part in &parts {
                 let mut bytes_of = [0u32; 8];
                 assert!(sum_columns(&bytes, part, group, &mut bytes_of));
+                // The same from an odd address.
+                let mut odd = [0u32; 8];
+                assert!(sum_columns(&shifted[1..], part, group, &mut odd));
+                assert_eq!(odd, bytes_of);
                 for (lane, c) in counts.iter_mut().enumerate() {
                     *c += bytes_of[lane % 8] >> (8 * (lane / 8)) & 0xff;
                 }
