@@ -1,13 +1,13 @@
 //! Packing the bytes of a two-level input into bits, one per byte: the
 //! first step of binary (XNOR) dense layers, as an `asm!` loop on
-//! Armv7E-M and portably elsewhere. Both compute the same words; the
+//! Armv7-M and portably elsewhere. Both compute the same words; the
 //! portable definition is the specification.
 //!
 //! The portable loop gathers eight bytes' bits with one 32-bit
-//! multiplication ([`gather8`]); the Armv7E-M loop with one `UMULL`, whose
-//! high word holds them without a shift (see `dsp_bits`).
+//! multiplication ([`gather8`]); the Armv7-M loop with one `UMULL`, whose
+//! high word holds them without a shift (see `v7m_bits`).
 
-#![cfg_attr(lowbit_dsp, allow(dead_code))]
+#![cfg_attr(lowbit_v7m, allow(dead_code))]
 
 /// Bits 0, 8, 16 and 24 of `lo`, then of `hi`, as bits 0 to 7. With `x`
 /// holding bit `k` of the result at bit `8k` (`k < 4`, from `lo`) or
@@ -48,15 +48,15 @@ pub fn pack_bits(x: &[u8], shift: u32, bits: &mut [u32]) -> bool {
         return false;
     }
     let shift = if shift == 0 { 0 } else { 7 };
-    #[cfg(lowbit_dsp)]
+    #[cfg(lowbit_v7m)]
     {
         let whole = x.len() / 32;
         let (x_whole, x_rest) = x.split_at(32 * whole);
         let (bits_whole, bits_rest) = bits.split_at_mut(whole);
-        crate::dsp_bits::pack_words(x_whole, shift, bits_whole);
+        crate::v7m_bits::pack_words(x_whole, shift, bits_whole);
         pack_portable(x_rest, shift, bits_rest);
     }
-    #[cfg(not(lowbit_dsp))]
+    #[cfg(not(lowbit_v7m))]
     pack_portable(x, shift, bits);
     true
 }

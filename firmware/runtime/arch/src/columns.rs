@@ -1,5 +1,5 @@
 //! Column sums of a bit matrix stored by columns: the inner loops of binary
-//! (XNOR) dense layers with many outputs, as `asm!` loops on Armv7E-M and
+//! (XNOR) dense layers with many outputs, as `asm!` loops on Armv7-M and
 //! portably elsewhere. Both compute the same values; the portable
 //! definitions are the specification.
 //!
@@ -21,10 +21,10 @@
 //! with a per-output term.
 //!
 //! Each listed column is stored as the byte offset `4 · stride · (i + 1)`
-//! (one column past it: that is where the Armv7E-M selection loop stands
+//! (one column past it: that is where the Armv7-M selection loop stands
 //! after shifting the input bit out).
 
-#![cfg_attr(lowbit_dsp, allow(dead_code))]
+#![cfg_attr(lowbit_v7m, allow(dead_code))]
 
 /// The most columns [`sum_columns`] adds at once: a multiple of 4 whose
 /// counts fit in eight bit planes.
@@ -104,9 +104,9 @@ pub fn select<'a>(bits: &mut [u32], limit: usize, stride: usize, list: &'a mut [
     let padded = picked.next_multiple_of(4);
     let list = list.get_mut(..padded)?;
     let (listed, padding) = list.split_at_mut(picked);
-    #[cfg(lowbit_dsp)]
-    crate::dsp_columns::list_columns(bits, column, listed);
-    #[cfg(not(lowbit_dsp))]
+    #[cfg(lowbit_v7m)]
+    crate::v7m_columns::list_columns(bits, column, listed);
+    #[cfg(not(lowbit_v7m))]
     list_portable(bits, column, listed);
     padding.fill(column * (limit as u32 + 1));
     Some(Selection {
@@ -246,9 +246,9 @@ pub fn sum_columns(cols: &[u8], sel: &Selection<'_>, group: usize, counts: &mut 
     if !fits {
         return false;
     }
-    #[cfg(lowbit_dsp)]
-    crate::dsp_columns::sum_columns(cols, sel.offsets, sel.stride, group, counts);
-    #[cfg(not(lowbit_dsp))]
+    #[cfg(lowbit_v7m)]
+    crate::v7m_columns::sum_columns(cols, sel.offsets, sel.stride, group, counts);
+    #[cfg(not(lowbit_v7m))]
     sum_portable(cols, sel, group, counts);
     true
 }
@@ -272,7 +272,7 @@ pub fn column_sums(counts: &[u32; 8], terms: &[u8], base: i32, with: (i16, i16),
     }
     #[cfg(lowbit_dsp)]
     if let Ok(sums) = <&mut [i32; 32]>::try_from(&mut *sums) {
-        crate::dsp_columns::column_sums(counts, terms, base, with, sums);
+        crate::v7m_columns::column_sums(counts, terms, base, with, sums);
         return true;
     }
     let (with_b, with_x) = (i32::from(with.0), i32::from(with.1));

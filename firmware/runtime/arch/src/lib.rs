@@ -4,7 +4,10 @@
 //! Every function is safe, `#[inline(always)]` and has two bodies:
 //!
 //! - on Armv7E-M (Cortex-M4/M7, cfg `lowbit_dsp` set by `build.rs`), one DSP
-//!   instruction through `core::arch::asm!` (`SMLAD`, `SXTB16`, ...);
+//!   instruction through `core::arch::asm!` (`SMLAD`, `SXTB16`, ...), or a
+//!   whole loop; the bit-counting loops of binary layers ([`pack_bits`],
+//!   [`select`], [`sum_columns`]) use base Armv7-M instructions only and
+//!   run on Cortex-M3 too (cfg `lowbit_v7m`);
 //! - everywhere else (the host, Cortex-M0/M3, RISC-V), a portable
 //!   definition with exactly the instruction's result, so kernels written
 //!   with these functions run, and are tested, on the host.
@@ -23,10 +26,6 @@ mod dot;
 #[cfg(lowbit_dsp)]
 mod dsp;
 #[cfg(lowbit_dsp)]
-mod dsp_bits;
-#[cfg(lowbit_dsp)]
-mod dsp_columns;
-#[cfg(lowbit_dsp)]
 mod dsp_dot;
 #[cfg(lowbit_dsp)]
 mod dsp_gather;
@@ -40,6 +39,10 @@ mod gather;
 mod pool;
 mod popcount;
 mod portable;
+#[cfg(lowbit_v7m)]
+mod v7m_bits;
+#[cfg(lowbit_v7m)]
+mod v7m_columns;
 mod window;
 mod words;
 

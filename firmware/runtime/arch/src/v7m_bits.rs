@@ -1,4 +1,4 @@
-//! The `asm!` body of [`crate::bits`] (Armv7E-M).
+//! The `asm!` body of [`crate::bits`] (Armv7-M: Cortex-M3, M4, M7).
 //!
 //! The loop reads `32 · bits.len()` bytes of `x` (two words per `LDRD`,
 //! from any address: `LDRD` needs a word-aligned one, so the bytes are

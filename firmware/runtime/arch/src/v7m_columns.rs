@@ -1,4 +1,5 @@
-//! The `asm!` bodies of [`crate::columns`] (Armv7E-M).
+//! The `asm!` bodies of [`crate::columns`] (Armv7-M: Cortex-M3, M4, M7;
+//! [`column_sums`] needs the DSP extension of Armv7E-M).
 //!
 //! [`list_columns`] reads the `bits.len() > 0` words of `bits` and writes
 //! one `u32` to `list` per set bit among them, which the safe wrapper
@@ -276,6 +277,7 @@ pub(crate) fn sum_columns(cols: &[u8], offsets: &[u32], stride: usize, group: us
 /// outputs 0 and 2, then 1 and 3), `UXTB16` pairs of counts, `PKHBT` /
 /// `PKHTB` pairs `(term, count)`, `SMLAD` with `(with_b, with_x)`, and the
 /// sums stored two by two.
+#[cfg(lowbit_dsp)]
 macro_rules! quad_sums {
     () => {
         concat!(
@@ -299,6 +301,7 @@ macro_rules! quad_sums {
 }
 
 /// See [`crate::columns::column_sums`]: the 32 outputs, a quad at a time.
+#[cfg(lowbit_dsp)]
 #[inline(never)]
 pub(crate) fn column_sums(counts: &[u32; 8], terms: &[u8], base: i32, with: (i16, i16), sums: &mut [i32; 32]) {
     if terms.len() < 64 {
