@@ -276,12 +276,32 @@ pub fn column_sums(counts: &[u32; 8], terms: &[u8], base: i32, with: (i16, i16),
         return true;
     }
     let (with_b, with_x) = (i32::from(with.0), i32::from(with.1));
-    for (o, s) in sums.iter_mut().enumerate() {
-        let (q, c) = (o / 4, o % 4);
-        let at = 2 * (4 * q + [0, 2, 1, 3][c]);
-        let b = i32::from(i16::from_le_bytes([terms[at], terms[at + 1]]));
-        let x = (counts[q] >> (8 * c) & 0xff) as i32;
-        *s = base.wrapping_add(with_b * b).wrapping_add(with_x * x);
+    // One quad: its terms (outputs 0 and 2, then 1 and 3), its counts' word.
+    let quad = |sums: &mut [i32], terms: &[u8; 8], x: u32| {
+        let [a0, a1, a2, a3, b0, b1, b2, b3] = *terms;
+        let (even, odd) = (
+            u32::from_le_bytes([a0, a1, a2, a3]),
+            u32::from_le_bytes([b0, b1, b2, b3]),
+        );
+        let b = [even, odd, even >> 16, odd >> 16].map(|t| i32::from(t as i16));
+        for ((c, s), b) in sums.iter_mut().enumerate().zip(b) {
+            let x = (x >> (8 * c) & 0xff) as i32;
+            *s = base.wrapping_add(with_b * b).wrapping_add(with_x * x);
+        }
+    };
+    let terms = terms.as_chunks::<8>().0;
+    match (<&mut [i32; 32]>::try_from(&mut *sums), terms.first_chunk::<8>()) {
+        // A whole word of outputs, unrolled.
+        (Ok(sums), Some(terms)) => {
+            for ((sums, terms), &x) in sums.as_chunks_mut::<4>().0.iter_mut().zip(terms).zip(counts) {
+                quad(sums, terms, x);
+            }
+        }
+        _ => {
+            for ((sums, terms), &x) in sums.chunks_mut(4).zip(terms).zip(counts) {
+                quad(sums, terms, x);
+            }
+        }
     }
     true
 }
