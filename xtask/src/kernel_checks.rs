@@ -1,10 +1,14 @@
 //! Programs that reach kernel paths no example or corpus model does: 2×2
-//! max pooling of odd output widths and of unsigned bytes, and nibble Dense
-//! rows of several 256-input segments. `hil` runs them on every board
-//! beside the models, so those paths are compared with the host runtime on
-//! the devices too, not only on the host.
+//! max pooling of odd output widths and of unsigned bytes, nibble Dense
+//! rows of several 256-input segments, and binary Dense layers whose
+//! weights are stored by columns (each input level, partial words of
+//! outputs, inputs not a multiple of 32, several parts of columns, inputs
+//! from none to all bits set). `hil` runs them on every board beside the
+//! models, so those paths are compared with the host runtime on the devices
+//! too, not only on the host.
 
 use anyhow::{Context, Result};
+use lowbit::ir::{DType, Tensor};
 use lowbit_runtime::build::{DenseParams, PoolParams, ProgramBuilder, Requant};
 use lowbit_runtime::{TensorQuant, WeightFormat};
 
@@ -46,29 +50,121 @@ fn nibble_dense(inputs: usize, outputs: usize, signed: bool, seed: u64) -> Resul
     Ok(b.finish()?.bytes)
 }
 
+/// The two levels of a binary Dense's input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Levels {
+    /// -1 or +1 (a bipolar tensor).
+    Bipolar,
+    /// 0 or 1.
+    ZeroOne,
+    /// -1 or 0.
+    MinusOneZero,
+}
+
+impl Levels {
+    /// The value of a set (`true`) or clear input bit.
+    fn value(self, set: bool) -> i64 {
+        match (self, set) {
+            (Levels::Bipolar, true) => -1,
+            (Levels::Bipolar, false) => 1,
+            (Levels::ZeroOne, set) => i64::from(set),
+            (Levels::MinusOneZero, set) => -i64::from(set),
+        }
+    }
+}
+
+/// A Dense of `inputs` features to `outputs` with random bipolar weights
+/// over an input of `levels` (the binary kernel).
+fn binary_dense(inputs: usize, outputs: usize, levels: Levels, seed: u64) -> Result<Vec<u8>> {
+    let mut rng = Rng::new(seed);
+    let mut b = ProgramBuilder::new();
+    let (bits, signed) = match levels {
+        Levels::Bipolar => (2, true),
+        Levels::ZeroOne => (1, false),
+        Levels::MinusOneZero => (1, true),
+    };
+    let x = b.input(&[inputs], TensorQuant { scale: 1.0, zero_point: 0, bits, signed })?;
+    if levels == Levels::Bipolar {
+        b.declare_bipolar(x)?;
+    }
+    let dense = DenseParams {
+        out_features: outputs,
+        weights: (0..inputs * outputs).map(|_| if rng.range(0, 2) == 0 { -1 } else { 1 }).collect(),
+        weight_format: WeightFormat::Bipolar,
+        bias: (0..outputs).map(|_| rng.range(-20, 20)).collect(),
+        requant: Requant::new(vec![0.37], q8(true, 3)),
+    };
+    let y = b.dense(x, dense)?;
+    b.output(y)?;
+    Ok(b.finish()?.bytes)
+}
+
+/// Five inputs of `len` values of `levels`: no bit set, every bit, about a
+/// third, about two thirds (so the kernel lists the set bits, then the
+/// clear ones) and every other one.
+fn binary_inputs(len: usize, levels: Levels, seed: u64) -> Tensor {
+    let mut rng = Rng::new(seed);
+    let values = (0..5)
+        .flat_map(|k| (0..len).map(move |i| (k, i)))
+        .map(|(k, i)| {
+            let set = match k {
+                0 => false,
+                1 => true,
+                2 => rng.range(0, 2) == 0,
+                3 => rng.range(0, 2) != 0,
+                _ => i % 2 == 0,
+            };
+            levels.value(set)
+        })
+        .collect();
+    Tensor::int(DType::I8, vec![5, len], values)
+}
+
+/// A check program: its name, its `.lbm` bytes and its inputs (`None`:
+/// generated from the input's range).
+type Check = (&'static str, Vec<u8>, Option<Tensor>);
+
 /// The check programs, named `check-…`.
-fn programs() -> Result<Vec<(&'static str, Vec<u8>)>> {
-    Ok(vec![
+fn programs() -> Result<Vec<Check>> {
+    let binary = |inputs, outputs, levels, seed| -> Result<(Vec<u8>, Option<Tensor>)> {
+        Ok((binary_dense(inputs, outputs, levels, seed)?, Some(binary_inputs(inputs, levels, seed + 1))))
+    };
+    let mut programs = vec![
         // Odd output width (the last column apart), a spare row and column.
-        ("check-maxpool-u8-odd", max_pool([3, 7, 11], false)?),
-        ("check-maxpool-i8-odd", max_pool([2, 6, 14], true)?),
+        ("check-maxpool-u8-odd", max_pool([3, 7, 11], false)?, None),
+        ("check-maxpool-i8-odd", max_pool([2, 6, 14], true)?, None),
         // Two full 256-input segments and a partial one; 18 and 20 rows.
-        ("check-nibbles-u8-600", nibble_dense(600, 20, false, 11)?),
-        ("check-nibbles-i8-520", nibble_dense(520, 18, true, 12)?),
-    ])
+        ("check-nibbles-u8-600", nibble_dense(600, 20, false, 11)?, None),
+        ("check-nibbles-i8-520", nibble_dense(520, 18, true, 12)?, None),
+    ];
+    // Weights by columns: three words of outputs (the last partial), one
+    // word, a partial quad, and 600 inputs (more than one part of columns).
+    for (name, inputs, outputs, levels, seed) in [
+        ("check-binary-bipolar-100x70", 100, 70, Levels::Bipolar, 21),
+        ("check-binary-01-600x33", 600, 33, Levels::ZeroOne, 22),
+        ("check-binary-m10-37x32", 37, 32, Levels::MinusOneZero, 23),
+        ("check-binary-bipolar-520x96", 520, 96, Levels::Bipolar, 24),
+    ] {
+        let (lbm, x) = binary(inputs, outputs, levels, seed)?;
+        programs.push((name, lbm, x));
+    }
+    Ok(programs)
 }
 
 /// The check programs as `hil` cases, with generated inputs and the host
 /// runtime's outputs; only names containing `filter`.
 pub fn cases(filter: Option<&str>) -> Result<Vec<Case>> {
     let mut cases = Vec::new();
-    for (name, lbm) in programs()? {
+    for (name, lbm, x) in programs()? {
         if filter.is_some_and(|f| !name.contains(f)) {
             continue;
         }
         let program = Program { name: name.into(), lbm, notes: Vec::new(), macs: None };
         let facts = program.facts().map_err(|e| anyhow::anyhow!("{name}: the runtime refuses it: {e}"))?;
-        let inputs = Inputs::generated(&facts);
+        let inputs = match x {
+            Some(x) => Inputs::from_tensor(x, &facts)?,
+            None => Inputs::generated(&facts),
+        };
         let reference = reference(&program, &inputs).with_context(|| format!("{name} on the host"))?;
         cases.push(Case::Ready(Box::new(Prepared { program, facts, inputs, reference, ort_classes: None })));
     }

@@ -4,6 +4,9 @@
 //!
 //! - `lowbit_dsp`: Armv7E-M (`thumbv7em-*`: Cortex-M4/M7), which has the DSP
 //!   extension (SMLAD, SXTB16, UXTB16, PKHBT, ...).
+//! - `lowbit_v7m`: Armv7-M or Armv7E-M (`thumbv7m-*`, `thumbv7em-*`:
+//!   Cortex-M3/M4/M7), whose base instructions (CLZ, RBIT, UMULL, BFI, LDM
+//!   with register offsets) the bit-counting loops use.
 //! - `lowbit_soft_float`: targets whose float operations are library calls:
 //!   Arm without the hard-float ABI (`thumbv6m-none-eabi`, `thumbv7m-none-eabi`,
 //!   ...) and RISC-V without the F extension (`riscv32imac-*`).
@@ -12,11 +15,15 @@ use std::env;
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(lowbit_dsp)");
+    println!("cargo::rustc-check-cfg=cfg(lowbit_v7m)");
     println!("cargo::rustc-check-cfg=cfg(lowbit_soft_float)");
     println!("cargo::rerun-if-changed=build.rs");
     let target = env::var("TARGET").unwrap_or_default();
     if target.starts_with("thumbv7em") {
         println!("cargo::rustc-cfg=lowbit_dsp");
+    }
+    if target.starts_with("thumbv7m") || target.starts_with("thumbv7em") {
+        println!("cargo::rustc-cfg=lowbit_v7m");
     }
     let arm_soft = target.starts_with("thumb") && !target.ends_with("eabihf");
     let riscv_soft = target

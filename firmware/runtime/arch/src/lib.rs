@@ -4,7 +4,10 @@
 //! Every function is safe, `#[inline(always)]` and has two bodies:
 //!
 //! - on Armv7E-M (Cortex-M4/M7, cfg `lowbit_dsp` set by `build.rs`), one DSP
-//!   instruction through `core::arch::asm!` (`SMLAD`, `SXTB16`, ...);
+//!   instruction through `core::arch::asm!` (`SMLAD`, `SXTB16`, ...), or a
+//!   whole loop; the bit-counting loops of binary layers ([`pack_bits`],
+//!   [`select`], [`sum_columns`]) use base Armv7-M instructions only and
+//!   run on Cortex-M3 too (cfg `lowbit_v7m`);
 //! - everywhere else (the host, Cortex-M0/M3, RISC-V), a portable
 //!   definition with exactly the instruction's result, so kernels written
 //!   with these functions run, and are tested, on the host.
@@ -17,6 +20,8 @@
 //! `hi` (bits 16..32), read as `i16` by the multiplying instructions.
 #![cfg_attr(not(test), no_std)]
 
+mod bits;
+mod columns;
 mod dot;
 #[cfg(lowbit_dsp)]
 mod dsp;
@@ -34,9 +39,15 @@ mod gather;
 mod pool;
 mod popcount;
 mod portable;
+#[cfg(lowbit_v7m)]
+mod v7m_bits;
+#[cfg(lowbit_v7m)]
+mod v7m_columns;
 mod window;
 mod words;
 
+pub use bits::pack_bits;
+pub use columns::{PART, Selection, column_sums, select, sum_columns};
 pub use dot::{
     NIBBLE_WORDS_MAX, dot_1x4_s2, dot_1x4_s4, dot_1x4_s8, dot_2x1_s2, dot_2x1_s4, dot_2x1_s8, dot_3x1_s4, dot_4x1_s8,
     dot_rows_1x4_s2, dot_rows_1x4_s4, dot_rows_1x4_s8, dot_rows_4x1_s8, dot_rows_u4, widen_bytes,
@@ -45,7 +56,7 @@ pub use gather::GatherTable;
 pub use pool::max_2x2_plane;
 pub use popcount::{BitOp, popcount_rows};
 pub use window::{Taps3x3, window_3x3_row};
-pub use words::{bytes_mut, halves_mut, words, words_mut};
+pub use words::{bytes_mut, halves_mut, ints_mut, words, words_mut};
 
 /// Whether the DSP instructions are real instructions on this target
 /// (Armv7E-M), rather than portable definitions.

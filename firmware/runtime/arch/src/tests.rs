@@ -381,3 +381,170 @@ fn gathers_put_each_value_in_its_group_slot() {
         "block too short"
     );
 }
+
+#[test]
+fn selections_list_the_set_bits_or_the_clear_ones_padded_with_the_zero_column() {
+    // 40 inputs, columns of 2 words (8 bytes): offset 8·(i + 1).
+    let mut bits = [0b1001_0110u32, 0xffff_ff01];
+    let mut list = [0u32; 32];
+    let sel = select(&mut bits, 40, 2, &mut list).unwrap();
+    assert_eq!(
+        (sel.set(), sel.inverted()),
+        (4 + 1, false),
+        "bits 1 2 4 7 32; 33.. are past 40"
+    );
+    let mut expected = vec![16, 24, 40, 64, 8 * 33];
+    expected.resize(8, 8 * 41);
+    assert_eq!(columns::offsets(&sel), &expected[..]);
+    assert_eq!(bits, [0b1001_0110, 1], "the bits past the limit are cleared");
+
+    let mut bits = [!0b1001_0110u32, 0xff];
+    let sel = select(&mut bits, 40, 1, &mut list).unwrap();
+    assert_eq!((sel.set(), sel.inverted()), (28 + 8, true));
+    let expected = [8, 12, 20, 32];
+    assert_eq!(
+        columns::offsets(&sel),
+        &expected[..],
+        "the clear bits 1 2 4 7, no padding"
+    );
+    assert_eq!(bits, [0b1001_0110, 0]);
+
+    // 21 columns picked of 64 need 24 entries.
+    let mut bits = [0x001f_ffffu32, 0];
+    assert!(select(&mut bits, 64, 1, &mut list[..23]).is_none());
+    assert_eq!(
+        columns::offsets(&select(&mut bits, 64, 1, &mut list).unwrap()).len(),
+        24
+    );
+    assert!(
+        select(&mut bits, 65, 1, &mut list).is_none(),
+        "65 bits need three words"
+    );
+}
+
+#[test]
+fn column_sums_count_each_lane_of_the_listed_columns_in_bit_planes() {
+    // 600 inputs (so more than one part of 240 columns), 3 words a column,
+    // pseudo-random bits, and the input bits of a third of the columns.
+    let (limit, stride) = (600usize, 3usize);
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state as u32
+    };
+    let mut cols: Vec<u32> = (0..stride * limit).map(|_| next()).collect();
+    cols.extend([0; 3]);
+    let bytes: Vec<u8> = cols.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let shifted: Vec<u8> = [0].into_iter().chain(bytes.iter().copied()).collect();
+    for ones_in_three in [1u32, 2] {
+        let mut bits: Vec<u32> = (0..limit.div_ceil(32))
+            .map(|_| (0..32).fold(0, |w, b| w | u32::from(next() % 3 < ones_in_three) << b))
+            .collect();
+        let picked: Vec<usize> = (0..limit)
+            .filter(|&i| (bits[i / 32] >> (i % 32) & 1 == 1) != (ones_in_three == 2))
+            .collect();
+        let mut list = vec![0u32; 320];
+        let sel = select(&mut bits, limit, stride, &mut list).unwrap();
+        assert_eq!(sel.inverted(), ones_in_three == 2);
+        let parts: Vec<Selection<'_>> = sel.parts().collect();
+        assert_eq!(parts.len(), picked.len().div_ceil(PART));
+        for group in 0..stride {
+            let mut counts = [0u32; 32];
+            for part in &parts {
+                let mut bytes_of = [0u32; 8];
+                assert!(sum_columns(&bytes, part, group, &mut bytes_of));
+                // The same from an odd address.
+                let mut odd = [0u32; 8];
+                assert!(sum_columns(&shifted[1..], part, group, &mut odd));
+                assert_eq!(odd, bytes_of);
+                for (lane, c) in counts.iter_mut().enumerate() {
+                    *c += bytes_of[lane % 8] >> (8 * (lane / 8)) & 0xff;
+                }
+            }
+            let expected: [u32; 32] =
+                core::array::from_fn(|lane| picked.iter().map(|&i| cols[stride * i + group] >> lane & 1).sum());
+            assert_eq!(counts, expected, "group {group}");
+        }
+        let mut planes = [0u32; 8];
+        assert!(!sum_columns(&bytes, &parts[0], stride, &mut planes), "no word 3");
+        assert!(
+            !sum_columns(&bytes[..bytes.len() - 1], &parts[0], 0, &mut planes),
+            "no zero column"
+        );
+        assert!(!sum_columns(&bytes, &sel, 0, &mut planes) || sel.parts().count() == 1);
+    }
+}
+
+#[test]
+fn gather8_collects_the_low_bit_of_each_byte() {
+    for v in 0..256u32 {
+        let spread = |bits: u32| (0..4).fold(0xfefe_fefe, |w, k| w | (bits >> k & 1) << (8 * k));
+        assert_eq!(bits::gather8(spread(v), spread(v >> 4)), v, "{v:#x}");
+    }
+}
+
+#[test]
+fn packing_takes_bit_0_or_7_of_each_byte_in_order() {
+    // 70 bytes: two whole words and six bytes; bit 7 set at inputs 3k,
+    // bit 0 at inputs 5k.
+    let x: Vec<u8> = (0..70)
+        .map(|i| if i % 3 == 0 { 0x80 } else { 0x7e } | u8::from(i % 5 == 0))
+        .collect();
+    let expect = |every: usize| -> Vec<u32> {
+        (0..3)
+            .map(|w| {
+                (0..32)
+                    .filter(|b| 32 * w + b < 70 && (32 * w + b) % every == 0)
+                    .fold(0, |m, b| m | 1 << b)
+            })
+            .collect()
+    };
+    let mut bits = [0u32; 3];
+    assert!(pack_bits(&x, 7, &mut bits));
+    assert_eq!(bits.to_vec(), expect(3));
+    assert!(pack_bits(&x, 0, &mut bits));
+    assert_eq!(bits.to_vec(), expect(5));
+    assert!(!pack_bits(&x[..64], 0, &mut bits), "two words");
+}
+
+#[test]
+fn bit_planes_transpose_into_byte_counts() {
+    // Lane L = 8c + q counts 7L + 3 (mod 256), so every plane is busy.
+    let count = |lane: u32| (7 * lane + 3) & 0xff;
+    let planes: [u32; 8] = core::array::from_fn(|k| (0..32).fold(0, |p, lane| p | (count(lane) >> k & 1) << lane));
+    let bytes = columns::planes_to_bytes(planes);
+    for lane in 0..32u32 {
+        assert_eq!(
+            bytes[lane as usize % 8] >> (8 * (lane / 8)) & 0xff,
+            count(lane),
+            "lane {lane}"
+        );
+    }
+}
+
+#[test]
+fn column_sums_add_a_term_and_a_count_per_output_with_factors() {
+    // Counts: output o counts o + 1 (byte o % 4 of word o / 4); terms in
+    // quad order 0 2 1 3: output o has term 100 - 7·o (some negative).
+    let counts: [u32; 8] =
+        core::array::from_fn(|q| u32::from_le_bytes(core::array::from_fn(|c| (4 * q + c + 1) as u8)));
+    let term = |o: usize| 100 - 7 * o as i16;
+    let terms: Vec<u8> = (0..8)
+        .flat_map(|q| [0, 2, 1, 3].map(|c| term(4 * q + c)))
+        .flat_map(i16::to_le_bytes)
+        .collect();
+    let mut sums = [0i32; 32];
+    assert!(column_sums(&counts, &terms, -5, (-2, 4), &mut sums));
+    let expected: [i32; 32] = core::array::from_fn(|o| -5 - 2 * i32::from(term(o)) + 4 * (o as i32 + 1));
+    assert_eq!(sums, expected);
+    // Seven outputs: two quads of terms.
+    let mut seven = [0i32; 7];
+    assert!(column_sums(&counts, &terms[..16], 3, (2, -2), &mut seven));
+    assert_eq!(
+        seven,
+        core::array::from_fn(|o| 3 + 2 * i32::from(term(o)) - 2 * (o as i32 + 1))
+    );
+    assert!(!column_sums(&counts, &terms[..15], 3, (2, -2), &mut seven));
+}

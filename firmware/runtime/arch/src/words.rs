@@ -58,3 +58,12 @@ pub fn bytes_mut(words: &mut [u32]) -> &mut [u8] {
     // the returned slice takes over the exclusive borrow.
     unsafe { core::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), n) }
 }
+
+/// The words of `words` as `i32` values (two's complement, the same bits).
+pub fn ints_mut(words: &mut [u32]) -> &mut [i32] {
+    let n = words.len();
+    // SAFETY: `i32` has the size and alignment of `u32` and every bit
+    // pattern is valid both ways; the returned slice covers exactly the `n`
+    // words and takes over the exclusive borrow.
+    unsafe { core::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<i32>(), n) }
+}

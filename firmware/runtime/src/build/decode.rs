@@ -211,6 +211,9 @@ impl OpDecoder<'_> {
                 let weights = if self.record.kernel == Kernel::Nibbles {
                     let bytes = self.blob(affine)?;
                     kernels::nibbles::unpack(bytes, n, o).ok_or(self.bad)?
+                } else if self.record.kernel == Kernel::Binary && kernels::binary::columns(n, o) {
+                    let bytes = self.blob(affine)?;
+                    kernels::binary::unpack_columns(bytes, n, o).ok_or(self.bad)?
                 } else {
                     self.weights(affine, o * n)?
                 };

@@ -154,9 +154,11 @@ impl ProgramBuilder {
             f if f == p.weight_format => declared,
             f => self.pack(kind, &p.weights, &p.weights, f)?,
         };
+        // The same weights (checked above) in the kernel's layout.
         if choice.kernel == Kernel::Nibbles {
-            // The same weights (checked above) in the kernel's layout.
             packed.bytes = kernels::nibbles::pack(&p.weights, n);
+        } else if choice.kernel == Kernel::Binary && kernels::binary::columns(n, o) {
+            packed.bytes = kernels::binary::pack_columns(&p.weights, n);
         }
         let affine = self.push_affine(&packed, &folded, &p.requant)?;
         let report = weighted_report(kind, shape, &packed, p.weight_format, &p.requant, (o * n) as u64);

@@ -121,7 +121,8 @@ pub(super) fn stored_format(
     .unwrap_or(format)
 }
 
-/// The kernel of a dense layer over `inputs` features.
+/// The kernel of a dense layer over `inputs` features (the weights of
+/// `outputs = weights.len() / inputs` rows).
 pub(super) fn dense(
     policy: KernelPolicy,
     x: &TensorDef,
@@ -129,13 +130,14 @@ pub(super) fn dense(
     weights: &[i32],
     format: WeightFormat,
 ) -> Choice {
+    let outputs = weights.len().checked_div(inputs).unwrap_or(0);
     if policy == KernelPolicy::Reference {
         return Choice::REFERENCE;
     }
     if format == WeightFormat::Bipolar && kernels::binary::two_level(&x.quant, x.bipolar) {
         return Choice {
             kernel: Kernel::Binary,
-            scratch: kernels::binary::scratch_len(inputs),
+            scratch: kernels::binary::scratch_len(inputs, outputs),
         };
     }
     // Two's complement nibbles in 256-input segments: exact for every row.

@@ -14,6 +14,16 @@
 //!
 //! which is exactly the integer the reference kernel sums (the stored bias
 //! already holds the zero-point correction).
+//!
+//! Layers of at least 32 outputs store their weights by columns (see
+//! [`columns`]) and count the other way round: with `A_o` the number of
+//! set input bits whose weight bit is set, `B_o` the weight bits set in
+//! row `o` (stored after the columns) and `n1 = popcount(s)`,
+//! `popcount(b XOR s) = n1 + B_o - 2·A_o` and `popcount(b AND s) = A_o`.
+//! `lowbit_arch::select` lists the columns of the set bits of `s`, or of
+//! the clear ones when more than half are set (their counts `C_o` give
+//! `A_o = B_o - C_o`), so at most `n / 2` columns are added, 32 outputs
+//! at a time, by `lowbit_arch::sum_columns`.
 
 use super::{DenseArgs, Fault};
 use crate::format::{TensorQuant, WeightFormat};
@@ -53,38 +63,6 @@ impl Levels {
     }
 }
 
-/// The bits of the input bytes `x`, bit `SHIFT` of each (the shift of its
-/// [`Levels`], a constant so that it folds into the masks), into `bits`,
-/// the first byte's in bit 0 of the first word: 32 bytes at a time, eight
-/// by one multiplication ([`gather8`]), the last bytes one by one.
-#[inline(always)]
-fn pack<const SHIFT: u32>(bits: &mut [u32], x: &[u8]) {
-    for (word, chunk) in bits.iter_mut().zip(x.chunks(32)) {
-        *word = match chunk.as_chunks::<8>() {
-            (eights @ [_, _, _, _], []) => eights.iter().enumerate().fold(0, |word, (i, b)| {
-                let [l0, l1, l2, l3, h0, h1, h2, h3] = *b;
-                let (lo, hi) = (
-                    u32::from_le_bytes([l0, l1, l2, l3]),
-                    u32::from_le_bytes([h0, h1, h2, h3]),
-                );
-                word | gather8(lo >> SHIFT, hi >> SHIFT) << (8 * i)
-            }),
-            _ => chunk.iter().rev().fold(0, |w, &b| w << 1 | u32::from(b >> SHIFT & 1)),
-        };
-    }
-}
-
-/// Bits 0, 8, 16 and 24 of `lo`, then of `hi`, as bits 0 to 7. With `x`
-/// holding bit `k` of the result at bit `8k` (`k < 4`, from `lo`) or
-/// `8(k - 4) + 4` (from `hi`), `x · 0x0102_0408` (`2^(24 - 7j)` for `j`
-/// from 0 to 3) puts each of them at bit `24 + k`; every other product
-/// lands at or above bit 32 (dropped) or below bit 24 without carries
-/// into it (checked for all 256 bytes by a test).
-#[inline(always)]
-pub(super) fn gather8(lo: u32, hi: u32) -> u32 {
-    ((lo & 0x0101_0101) | (hi & 0x0101_0101) << 4).wrapping_mul(0x0102_0408) >> 24
-}
-
 /// Whether an input with quantization `q` (declared bipolar or not) has two
 /// levels.
 #[cfg(feature = "std")]
@@ -92,9 +70,109 @@ pub(crate) fn two_level(q: &TensorQuant, bipolar: bool) -> bool {
     Levels::of(q, bipolar).is_some()
 }
 
-/// Scratch bytes for `inputs` packed bits, aligned to a word.
-pub(crate) fn scratch_len(inputs: usize) -> usize {
-    4 * inputs.div_ceil(32) + 3
+/// Scratch bytes for `inputs` packed bits, aligned to a word, and with
+/// weights by columns ([`columns`]) 32 sums and the list of up to
+/// `inputs / 2` columns (padded to a multiple of 4).
+#[inline(always)]
+pub(crate) fn scratch_len(inputs: usize, outputs: usize) -> usize {
+    let list = if columns(inputs, outputs) {
+        4 * (32 + (inputs / 2).next_multiple_of(4))
+    } else {
+        0
+    };
+    4 * inputs.div_ceil(32) + list + 3
+}
+
+/// Whether a layer of `inputs` features and `outputs` outputs stores its
+/// weights by columns: at least 32 outputs (a whole word of lanes) and
+/// row counts that fit an `i16`.
+#[inline]
+pub(crate) fn columns(inputs: usize, outputs: usize) -> bool {
+    outputs >= 32 && (1..=i16::MAX as usize).contains(&inputs)
+}
+
+/// Where the count of row `o` is stored among the counts: each quad of
+/// rows in the order 0, 2, 1, 3 (as `lowbit_arch::column_sums` reads them).
+#[cfg(feature = "std")]
+fn count_slot(o: usize) -> usize {
+    4 * (o / 4) + [0, 2, 1, 3][o % 4]
+}
+
+/// The lane of output `o` (`o < 32`) in its column word: `8·(o % 4) + o / 4`,
+/// so that `lowbit_arch::sum_columns` returns the counts as bytes in
+/// output order.
+#[cfg(feature = "std")]
+fn lane(o: usize) -> usize {
+    8 * (o % 4) + o / 4
+}
+
+/// Bytes of the weights of a Dense over `inputs` features with `outputs`
+/// outputs: by columns, `⌈outputs / 32⌉` words for each input and for one
+/// zero column, then an `i16` count per row and quad (`⌈outputs / 4⌉`
+/// quads); otherwise the bit stream (`None` if that overflows).
+pub(crate) fn packed_len(inputs: usize, outputs: usize) -> Option<usize> {
+    if columns(inputs, outputs) {
+        let column = 4 * outputs.div_ceil(32);
+        column.checked_mul(inputs + 1)?.checked_add(8 * outputs.div_ceil(4))
+    } else {
+        WeightFormat::Bipolar.packed_len(inputs as u64 * outputs as u64)
+    }
+}
+
+/// Packs bipolar `weights` (`[out][in]`, each -1 or +1) by columns: bit
+/// [`lane`]`(o % 32)` of word `⌈out/32⌉ · i + o / 32` is set when the
+/// weight of input `i` in row `o` is -1; the words of input `inputs` (the
+/// zero column) are 0; then, per row, the number of its -1 weights as a
+/// little-endian `i16`, at [`count_slot`] (0 for the rows past `outputs`
+/// in the last quad).
+#[cfg(feature = "std")]
+pub(crate) fn pack_columns(weights: &[i32], inputs: usize) -> std::vec::Vec<u8> {
+    let outputs = weights.len().checked_div(inputs).unwrap_or(0);
+    let groups = outputs.div_ceil(32);
+    let mut bytes = std::vec![0u8; packed_len(inputs, outputs).unwrap_or(0)];
+    let counts_at = 4 * groups * (inputs + 1);
+    for (o, row) in weights.chunks(inputs.max(1)).enumerate() {
+        let lane = lane(o % 32);
+        for (i, _) in row.iter().enumerate().filter(|(_, w)| **w < 0) {
+            bytes[4 * (groups * i + o / 32) + lane / 8] |= 1 << (lane % 8);
+        }
+        let count = row.iter().filter(|w| **w < 0).count() as i16;
+        let at = counts_at + 2 * count_slot(o);
+        bytes[at..at + 2].copy_from_slice(&count.to_le_bytes());
+    }
+    bytes
+}
+
+/// The weights (`[out][in]`) of `bytes` packed by [`pack_columns`], or
+/// `None` if the length, the zero column or a row count does not match.
+#[cfg(feature = "std")]
+pub(crate) fn unpack_columns(bytes: &[u8], inputs: usize, outputs: usize) -> Option<std::vec::Vec<i32>> {
+    if packed_len(inputs, outputs) != Some(bytes.len()) {
+        return None;
+    }
+    let groups = outputs.div_ceil(32);
+    let counts_at = 4 * groups * (inputs + 1);
+    if bytes[counts_at - 4 * groups..counts_at].iter().any(|&b| b != 0) {
+        return None;
+    }
+    let mut weights = std::vec::Vec::with_capacity(inputs * outputs);
+    for o in 0..outputs {
+        let lane = lane(o % 32);
+        let row = (0..inputs).map(|i| 1 - 2 * i32::from(bytes[4 * (groups * i + o / 32) + lane / 8] >> (lane % 8) & 1));
+        let start = weights.len();
+        weights.extend(row);
+        let count = weights[start..].iter().filter(|w| **w < 0).count();
+        let at = counts_at + 2 * count_slot(o);
+        if usize::from(u16::from_le_bytes([bytes[at], bytes[at + 1]])) != count {
+            return None;
+        }
+    }
+    // The slots of the rows past `outputs` hold 0.
+    let mut padding = (outputs..outputs.next_multiple_of(4)).map(|o| counts_at + 2 * count_slot(o));
+    if padding.any(|at| bytes[at] != 0 || bytes[at + 1] != 0) {
+        return None;
+    }
+    Some(weights)
 }
 
 /// Output channels whose counts are collected before they are
@@ -128,10 +206,12 @@ pub(crate) fn dense_with(
     if x.len() != n || y.len() != a.outputs || a.weights.format != WeightFormat::Bipolar {
         return Err(Fault);
     }
+    if columns(n, a.outputs) {
+        return dense_columns(a, levels, x, y, scratch);
+    }
     let bits = lowbit_arch::words_mut(scratch).get_mut(..n.div_ceil(32)).ok_or(Fault)?;
-    match levels.shift() {
-        0 => pack::<0>(bits, x),
-        _ => pack::<7>(bits, x),
+    if !lowbit_arch::pack_bits(x, levels.shift(), bits) {
+        return Err(Fault);
     }
     let bits: &[u32] = bits;
     // Only the 1-bit levels need the input's own count.
@@ -177,6 +257,65 @@ pub(crate) fn dense_with(
         a.out.store_outputs(out, sums, a.bias, first)?;
     }
     Ok(())
+}
+
+/// [`dense_with`] for weights stored by columns (see the module docs).
+fn dense_columns(a: &DenseArgs<'_>, levels: Levels, x: &[u8], y: &mut [u8], scratch: &mut [u8]) -> Result<(), Fault> {
+    let n = a.inputs;
+    let groups = a.outputs.div_ceil(32);
+    let (bits, rest) = lowbit_arch::words_mut(scratch)
+        .split_at_mut_checked(n.div_ceil(32))
+        .ok_or(Fault)?;
+    let (sums, list) = rest.split_at_mut_checked(32).ok_or(Fault)?;
+    let sums = lowbit_arch::ints_mut(sums);
+    if !lowbit_arch::pack_bits(x, levels.shift(), bits) {
+        return Err(Fault);
+    }
+    let sel = lowbit_arch::select(bits, n, groups, list).ok_or(Fault)?;
+    let (cols, counts) = a.weights.bytes.split_at_checked(4 * groups * (n + 1)).ok_or(Fault)?;
+    let set = sel.set() as i32;
+    // `Σ w·x = base + with_b · B_o + with_x · X_o`, `X_o` the count of the
+    // listed columns (`A_o`, or `C_o` when inverted; see the module docs).
+    let (base, with_b, with_x): (i32, i16, i16) = match (levels, sel.inverted()) {
+        (Levels::Bipolar, false) => (n as i32 - 2 * set, -2, 4),
+        (Levels::Bipolar, true) => (n as i32 - 2 * set, 2, -4),
+        (Levels::ZeroOne, false) => (set, 0, -2),
+        (Levels::ZeroOne, true) => (set, -2, 2),
+        (Levels::MinusOneZero, false) => (-set, 0, 2),
+        (Levels::MinusOneZero, true) => (-set, 2, -2),
+    };
+    for ((g, out), counts) in y.chunks_mut(32).enumerate().zip(counts.chunks(64)) {
+        let mut parts = sel.parts();
+        let first = match parts.next() {
+            Some(part) => column_bytes(cols, &part, g)?,
+            None => [0; 8],
+        };
+        let sums = sums.get_mut(..out.len()).ok_or(Fault)?;
+        if !lowbit_arch::column_sums(&first, counts, base, (with_b, with_x), sums) {
+            return Err(Fault);
+        }
+        // Inputs past 480 (more than one part of columns).
+        for part in parts {
+            let bytes = column_bytes(cols, &part, g)?;
+            for (o, s) in sums.iter_mut().enumerate() {
+                *s += i32::from(with_x) * (bytes[o / 4] >> (8 * (o % 4)) & 0xff) as i32;
+            }
+        }
+        a.out.store_outputs(out, sums, a.bias, 32 * g)?;
+    }
+    Ok(())
+}
+
+/// The counts of lanes of word `group` of the columns `part` lists, as
+/// bytes in output order (byte `c` of word `q`: lane `8c + q`, output
+/// `4q + c`).
+#[inline(always)]
+fn column_bytes(cols: &[u8], part: &lowbit_arch::Selection<'_>, group: usize) -> Result<[u32; 8], Fault> {
+    let mut counts = [0u32; 8];
+    if !lowbit_arch::sum_columns(cols, part, group, &mut counts) {
+        return Err(Fault);
+    }
+    Ok(counts)
 }
 
 /// The count of a row of `n` bits starting at bit `start` of the stream

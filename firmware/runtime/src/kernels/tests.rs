@@ -223,10 +223,53 @@ proptest! {
             let a = DenseArgs { x: Values::new(signed), ..a };
             let expected = output(o, 0, 0, |y, _| dense(&a, &x, y).unwrap());
             for dsp in [false, true] {
-                let got = output(o, binary::scratch_len(n), skew, |y, s| binary::dense_with(&a, levels, &x, y, s, dsp).unwrap());
+                let got = output(o, binary::scratch_len(n, o), skew, |y, s| binary::dense_with(&a, levels, &x, y, s, dsp).unwrap());
                 prop_assert_eq!(&got, &expected, "binary, dsp {}", dsp);
             }
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn binary_dense_by_columns_equals_the_reference(
+        // Up to 640 inputs: more than 480 lists more than one part of columns.
+        n in prop_oneof![1..=80usize, (1..=20usize).prop_map(|k| 32 * k), 400..=640usize], o in 32..=100usize,
+        levels in 0..3usize, ones in 0..=4u32, skew in 0..4usize, seed in any::<u64>(),
+    ) {
+        let mut rng = Rng(seed | 1);
+        let levels = [Levels::Bipolar, Levels::ZeroOne, Levels::MinusOneZero][levels];
+        let layer = Layer::new(&mut rng, WeightFormat::Bipolar, o, n, levels != Levels::ZeroOne);
+        // From no bit set to all of them (the selection inverts past half).
+        let x: Vec<u8> = (0..n)
+            .map(|_| {
+                let bit = i32::from(rng.range(0, 3) < ones as i32);
+                let value = match levels {
+                    Levels::Bipolar => 1 - 2 * bit,
+                    Levels::ZeroOne => bit,
+                    Levels::MinusOneZero => -bit,
+                };
+                value as u8
+            })
+            .collect();
+        let a = DenseArgs {
+            inputs: n,
+            outputs: o,
+            weights: layer.weights(),
+            bias: &layer.bias,
+            x: layer.x,
+            out: layer.out(),
+        };
+        let expected = output(o, 0, 0, |y, _| dense(&a, &x, y).unwrap());
+        prop_assert!(binary::columns(n, o));
+        let packed = binary::pack_columns(&layer.values, n);
+        prop_assert_eq!(Some(packed.len()), binary::packed_len(n, o));
+        prop_assert_eq!(binary::unpack_columns(&packed, n, o), Some(layer.values.clone()));
+        let a = DenseArgs { weights: Weights { bytes: &packed, format: WeightFormat::Bipolar }, ..a };
+        let got = output(o, binary::scratch_len(n, o), skew, |y, s| binary::dense_with(&a, levels, &x, y, s, false).unwrap());
+        prop_assert_eq!(got, expected);
     }
 }
 
@@ -411,13 +454,5 @@ fn integer_requantization_rounds_twice_like_float32() {
                 }
             }
         }
-    }
-}
-
-#[test]
-fn binary_gather8_collects_the_low_bit_of_each_byte() {
-    for v in 0..256u32 {
-        let spread = |bits: u32| (0..4).fold(0xfefe_fefe, |w, k| w | (bits >> k & 1) << (8 * k));
-        assert_eq!(binary::gather8(spread(v), spread(v >> 4)), v, "{v:#x}");
     }
 }

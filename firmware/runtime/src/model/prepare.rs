@@ -130,7 +130,7 @@ impl<'a> Step<'a> {
                     }
                     Kernel::Binary if args.weights.format == WeightFormat::Bipolar => {
                         let levels = Levels::of(&x.quant, x.bipolar).ok_or(err)?;
-                        needed = binary::scratch_len(args.inputs);
+                        needed = binary::scratch_len(args.inputs, args.outputs);
                         Call::BinaryDense(args, levels)
                     }
                     _ => return Err(err),
@@ -253,7 +253,7 @@ impl<'a> Step<'a> {
         };
         let needed = match head.kernel {
             Kernel::Nibbles => nibbles::scratch_len(inputs),
-            Kernel::Binary => binary::scratch_len(inputs),
+            Kernel::Binary => binary::scratch_len(inputs, outputs),
             _ => gemm::dense_scratch_len(inputs),
         };
         let at = head.scratch.unwrap_or(0) as usize;
@@ -482,7 +482,11 @@ impl<'a> Checker<'_, 'a> {
     fn dense(&self, affine: &Affine, kernel: Kernel) -> Result<DenseArgs<'a>, Error> {
         check(self.full, self.y.shape.rank() == 1, self.err)?;
         let (inputs, outputs) = (self.x.shape.elements(), self.y.shape.elements());
-        let packed = (kernel == Kernel::Nibbles).then(|| nibbles::packed_len(inputs, outputs));
+        let packed = match kernel {
+            Kernel::Nibbles => Some(nibbles::packed_len(inputs, outputs)),
+            Kernel::Binary if self.full => Some(binary::packed_len(inputs, outputs)),
+            _ => None,
+        };
         let (weights, bias) = self.weights(affine, inputs as u64 * outputs as u64, packed, outputs)?;
         let out = self.output(&affine.requant, outputs)?;
         Ok(DenseArgs {
