@@ -60,7 +60,7 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{:>4}  {:<14} {:<10} {:<16} {:>12} {:>10} {:>10} {:>14}",
+            "{:>4}  {:<14} {:<10} {:<16} {:>16} {:>10} {:>10} {:>14}",
             "#", "op", "kernel", "output", "weights", "params", "arena", "MACs"
         )?;
         for (i, op) in self.ops.iter().enumerate() {
@@ -81,7 +81,7 @@ impl fmt::Display for Report {
             };
             writeln!(
                 f,
-                "{i:>4}  {:<14} {:<10} {shape:<16} {weights:>12} {:>10} {:>10} {:>14}",
+                "{i:>4}  {:<14} {:<10} {shape:<16} {weights:>16} {:>10} {:>10} {:>14}",
                 op.kind.name(),
                 op.kernel.name(),
                 op.param_bytes,
