@@ -110,6 +110,18 @@ impl Layer {
             hi: self.hi,
         }
     }
+
+    /// The layer as a Dense of `inputs` features to `outputs`.
+    fn dense_args(&self, inputs: usize, outputs: usize) -> DenseArgs<'_> {
+        DenseArgs {
+            inputs,
+            outputs,
+            weights: self.weights(),
+            bias: &self.bias,
+            x: self.x,
+            out: self.out(),
+        }
+    }
 }
 
 /// A conv's arguments over the layer's constants.
@@ -205,14 +217,7 @@ proptest! {
                 value as u8
             })
             .collect();
-        let a = DenseArgs {
-            inputs: n,
-            outputs: o,
-            weights: layer.weights(),
-            bias: &layer.bias,
-            x: layer.x,
-            out: layer.out(),
-        };
+        let a = layer.dense_args(n, o);
         let expected = output(o, 0, 0, |y, _| dense(&a, &x, y).unwrap());
         for dsp in [false, true] {
             let got = output(o, gemm::dense_scratch_len(n), skew, |y, s| gemm::dense_with(&a, &x, y, s, dsp).unwrap());
@@ -254,14 +259,7 @@ proptest! {
                 value as u8
             })
             .collect();
-        let a = DenseArgs {
-            inputs: n,
-            outputs: o,
-            weights: layer.weights(),
-            bias: &layer.bias,
-            x: layer.x,
-            out: layer.out(),
-        };
+        let a = layer.dense_args(n, o);
         let expected = output(o, 0, 0, |y, _| dense(&a, &x, y).unwrap());
         prop_assert!(binary::columns(n, o));
         let packed = binary::pack_columns(&layer.values, n);
@@ -285,14 +283,7 @@ proptest! {
         let mut rng = Rng(seed | 1);
         let layer = Layer::new(&mut rng, WeightFormat::Signed(4), o, n, signed);
         let x: Vec<u8> = (0..n).map(|_| rng.range(0, 255) as u8).collect();
-        let a = DenseArgs {
-            inputs: n,
-            outputs: o,
-            weights: layer.weights(),
-            bias: &layer.bias,
-            x: layer.x,
-            out: layer.out(),
-        };
+        let a = layer.dense_args(n, o);
         let expected = output(o, 0, 0, |y, _| dense(&a, &x, y).unwrap());
         let packed = nibbles::pack(&layer.values, n);
         prop_assert_eq!(nibbles::unpack(&packed, n, o), Some(layer.values.clone()));
@@ -335,14 +326,7 @@ fn nibble_dense_is_exact_at_the_extremes_of_every_segment() {
         layer.multipliers = (0..4).flat_map(|_| (1.0f32 / 16384.0).to_le_bytes()).collect();
         (layer.lo, layer.hi) = (-128, 127);
         let x = vec![if signed { 0x80 } else { 0xff }; n];
-        let a = DenseArgs {
-            inputs: n,
-            outputs: 4,
-            weights: layer.weights(),
-            bias: &layer.bias,
-            x: layer.x,
-            out: layer.out(),
-        };
+        let a = layer.dense_args(n, 4);
         let expected = output(4, 0, 0, |y, _| dense(&a, &x, y).unwrap());
         let packed = nibbles::pack(&layer.values, n);
         let a = DenseArgs {
