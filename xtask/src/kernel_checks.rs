@@ -138,12 +138,18 @@ fn programs() -> Result<Vec<Check>> {
         ("check-nibbles-i8-520", nibble_dense(520, 18, true, 12)?, None),
     ];
     // Weights by columns: three words of outputs (the last partial), one
-    // word, a partial quad, and 600 inputs (more than one part of columns).
+    // word, a partial quad, and 600 inputs (more than one part of columns);
+    // then weights by rows.
     for (name, inputs, outputs, levels, seed) in [
         ("check-binary-bipolar-100x70", 100, 70, Levels::Bipolar, 21),
         ("check-binary-01-600x33", 600, 33, Levels::ZeroOne, 22),
         ("check-binary-m10-37x32", 37, 32, Levels::MinusOneZero, 23),
         ("check-binary-bipolar-520x96", 520, 96, Levels::Bipolar, 24),
+        // Weights by rows (fewer than 32 outputs): rows of exactly eight
+        // words (the unrolled loop), and of other lengths.
+        ("check-binary-bipolar-256x20", 256, 20, Levels::Bipolar, 25),
+        ("check-binary-01-256x7", 256, 7, Levels::ZeroOne, 26),
+        ("check-binary-m10-200x9", 200, 9, Levels::MinusOneZero, 27),
     ] {
         let (lbm, x) = binary(inputs, outputs, levels, seed)?;
         programs.push((name, lbm, x));
