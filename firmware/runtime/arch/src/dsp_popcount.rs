@@ -122,6 +122,43 @@ macro_rules! rows {
     }};
 }
 
+/// Three weight words of a row of [`rows8!`] (`LDM` from the weight
+/// pointer) against three input words (`LDM` from `$src`), combined with
+/// `$op`, through a carry-save adder into `ones` and `twos`, whose 4-bit
+/// field counts `ones + 2·twos` (at most 12) end in `r3`.
+macro_rules! triple8 {
+    ($op:literal, $src:literal) => {
+        concat!(
+            "ldm {pw}!, {{r0, r1, r2}}\n",
+            "ldm ",
+            $src,
+            ", {{r3, r4, r5}}\n",
+            $op,
+            " r0, r0, r3\n",
+            $op,
+            " r1, r1, r4\n",
+            $op,
+            " r2, r2, r5\n",
+            "eor r3, r0, r1\n",
+            "and r0, r0, r1\n",
+            "and r4, r3, r2\n",
+            "eor r3, r3, r2\n",
+            "orr r0, r0, r4\n",
+            "and r4, r3, #0xaaaaaaaa\n",
+            "sub r3, r3, r4, lsr #1\n",
+            "and r4, r0, #0xaaaaaaaa\n",
+            "sub r0, r0, r4, lsr #1\n",
+            "and r4, r3, #0xcccccccc\n",
+            "and r3, r3, #0x33333333\n",
+            "add r3, r3, r4, lsr #2\n",
+            "and r4, r0, #0xcccccccc\n",
+            "and r0, r0, #0x33333333\n",
+            "add r0, r0, r4, lsr #2\n",
+            "add r3, r3, r0, lsl #1"
+        )
+    };
+}
+
 /// The loop for rows of exactly eight words (256 bits), unrolled: per row
 /// two carry-save triples and a pair, the input words read from `s` (`r8`)
 /// and `s + 3` (`r7`, saved on the stack first), neither moved, the counts
@@ -143,52 +180,12 @@ macro_rules! rows8 {
                 "2:",
                 // Words 0 to 2: carry-save adder, 4-bit field counts
                 // `ones + 2·twos` (at most 12), both sums started.
-                "ldm {pw}!, {{r0, r1, r2}}",
-                "ldm r8, {{r3, r4, r5}}",
-                concat!($op, " r0, r0, r3"),
-                concat!($op, " r1, r1, r4"),
-                concat!($op, " r2, r2, r5"),
-                "eor r3, r0, r1",
-                "and r0, r0, r1",
-                "and r4, r3, r2",
-                "eor r3, r3, r2",
-                "orr r0, r0, r4",
-                "and r4, r3, #0xaaaaaaaa",
-                "sub r3, r3, r4, lsr #1",
-                "and r4, r0, #0xaaaaaaaa",
-                "sub r0, r0, r4, lsr #1",
-                "and r4, r3, #0xcccccccc",
-                "and r3, r3, #0x33333333",
-                "add r3, r3, r4, lsr #2",
-                "and r4, r0, #0xcccccccc",
-                "and r0, r0, #0x33333333",
-                "add r0, r0, r4, lsr #2",
-                "add r3, r3, r0, lsl #1",
+                triple8!($op, "r8"),
                 "usad8 r10, r3, r12",
                 "and r3, r3, #0x0f0f0f0f",
                 "usad8 r11, r3, r12",
                 // Words 3 to 5, the same.
-                "ldm {pw}!, {{r0, r1, r2}}",
-                "ldm r7, {{r3, r4, r5}}",
-                concat!($op, " r0, r0, r3"),
-                concat!($op, " r1, r1, r4"),
-                concat!($op, " r2, r2, r5"),
-                "eor r3, r0, r1",
-                "and r0, r0, r1",
-                "and r4, r3, r2",
-                "eor r3, r3, r2",
-                "orr r0, r0, r4",
-                "and r4, r3, #0xaaaaaaaa",
-                "sub r3, r3, r4, lsr #1",
-                "and r4, r0, #0xaaaaaaaa",
-                "sub r0, r0, r4, lsr #1",
-                "and r4, r3, #0xcccccccc",
-                "and r3, r3, #0x33333333",
-                "add r3, r3, r4, lsr #2",
-                "and r4, r0, #0xcccccccc",
-                "and r0, r0, #0x33333333",
-                "add r0, r0, r4, lsr #2",
-                "add r3, r3, r0, lsl #1",
+                triple8!($op, "r7"),
                 "usada8 r10, r3, r12, r10",
                 "and r3, r3, #0x0f0f0f0f",
                 "usada8 r11, r3, r12, r11",
