@@ -2,7 +2,8 @@
 //! max pooling of odd output widths and of unsigned bytes, nibble Dense
 //! rows of several 256-input segments, and binary Dense layers whose
 //! weights are stored by columns (each input level, partial words of
-//! outputs, inputs not a multiple of 32, several parts of columns, inputs
+//! outputs, inputs not a multiple of 32, several parts of columns, the
+//! fixed-point output stage with and without rows left the float one, inputs
 //! from none to all bits set). `hil` runs them on every board beside the
 //! models, so those paths are compared with the host runtime on the devices
 //! too, not only on the host.
@@ -73,9 +74,22 @@ impl Levels {
     }
 }
 
+/// The output stage of a binary Dense check.
+#[derive(Debug, Clone, Copy)]
+enum Stage {
+    /// One multiplier, 0.37, to `i8`: the fixed-point stage when the
+    /// columns are listed in one part.
+    Int8,
+    /// Multipliers `k / 8` per row to `u8`: products on exact halves leave
+    /// some rows the float stage beside the fixed-point one.
+    Dyadic,
+    /// A clamp to `[3, 100]`, not a byte type's range: the float stage.
+    Clamped,
+}
+
 /// A Dense of `inputs` features to `outputs` with random bipolar weights
 /// over an input of `levels` (the binary kernel).
-fn binary_dense(inputs: usize, outputs: usize, levels: Levels, seed: u64) -> Result<Vec<u8>> {
+fn binary_dense(inputs: usize, outputs: usize, levels: Levels, stage: Stage, seed: u64) -> Result<Vec<u8>> {
     let mut rng = Rng::new(seed);
     let mut b = ProgramBuilder::new();
     let (bits, signed) = match levels {
@@ -92,7 +106,11 @@ fn binary_dense(inputs: usize, outputs: usize, levels: Levels, seed: u64) -> Res
         weights: (0..inputs * outputs).map(|_| if rng.range(0, 2) == 0 { -1 } else { 1 }).collect(),
         weight_format: WeightFormat::Bipolar,
         bias: (0..outputs).map(|_| rng.range(-20, 20)).collect(),
-        requant: Requant::new(vec![0.37], q8(true, 3)),
+        requant: match stage {
+            Stage::Int8 => Requant::new(vec![0.37], q8(true, 3)),
+            Stage::Dyadic => Requant::new((0..outputs).map(|o| (1 + o % 7) as f32 / 8.0).collect(), q8(false, 100)),
+            Stage::Clamped => Requant { lo: 3, hi: 100, ..Requant::new(vec![0.37], q8(true, 3)) },
+        },
     };
     let y = b.dense(x, dense)?;
     b.output(y)?;
@@ -126,8 +144,8 @@ type Check = (&'static str, Vec<u8>, Option<Tensor>);
 
 /// The check programs, named `check-…`.
 fn programs() -> Result<Vec<Check>> {
-    let binary = |inputs, outputs, levels, seed| -> Result<(Vec<u8>, Option<Tensor>)> {
-        Ok((binary_dense(inputs, outputs, levels, seed)?, Some(binary_inputs(inputs, levels, seed + 1))))
+    let binary = |inputs, outputs, levels, stage, seed| -> Result<(Vec<u8>, Option<Tensor>)> {
+        Ok((binary_dense(inputs, outputs, levels, stage, seed)?, Some(binary_inputs(inputs, levels, seed + 1))))
     };
     let mut programs = vec![
         // Odd output width (the last column apart), a spare row and column.
@@ -138,20 +156,23 @@ fn programs() -> Result<Vec<Check>> {
         ("check-nibbles-i8-520", nibble_dense(520, 18, true, 12)?, None),
     ];
     // Weights by columns: three words of outputs (the last partial), one
-    // word, a partial quad, and 600 inputs (more than one part of columns);
-    // then weights by rows.
-    for (name, inputs, outputs, levels, seed) in [
-        ("check-binary-bipolar-100x70", 100, 70, Levels::Bipolar, 21),
-        ("check-binary-01-600x33", 600, 33, Levels::ZeroOne, 22),
-        ("check-binary-m10-37x32", 37, 32, Levels::MinusOneZero, 23),
-        ("check-binary-bipolar-520x96", 520, 96, Levels::Bipolar, 24),
+    // word, a partial quad, and 600 inputs (more than one part of columns),
+    // with each output stage; then weights by rows.
+    for (name, inputs, outputs, levels, stage, seed) in [
+        ("check-binary-bipolar-100x70", 100, 70, Levels::Bipolar, Stage::Int8, 21),
+        ("check-binary-01-600x33", 600, 33, Levels::ZeroOne, Stage::Int8, 22),
+        ("check-binary-m10-37x32", 37, 32, Levels::MinusOneZero, Stage::Int8, 23),
+        ("check-binary-bipolar-520x96", 520, 96, Levels::Bipolar, Stage::Int8, 24),
+        ("check-binary-01-255x40-dyadic", 255, 40, Levels::ZeroOne, Stage::Dyadic, 28),
+        ("check-binary-bipolar-256x64-dyadic", 256, 64, Levels::Bipolar, Stage::Dyadic, 29),
+        ("check-binary-m10-99x32-clamped", 99, 32, Levels::MinusOneZero, Stage::Clamped, 30),
         // Weights by rows (fewer than 32 outputs): rows of exactly eight
         // words (the unrolled loop), and of other lengths.
-        ("check-binary-bipolar-256x20", 256, 20, Levels::Bipolar, 25),
-        ("check-binary-01-256x7", 256, 7, Levels::ZeroOne, 26),
-        ("check-binary-m10-200x9", 200, 9, Levels::MinusOneZero, 27),
+        ("check-binary-bipolar-256x20", 256, 20, Levels::Bipolar, Stage::Int8, 25),
+        ("check-binary-01-256x7", 256, 7, Levels::ZeroOne, Stage::Int8, 26),
+        ("check-binary-m10-200x9", 200, 9, Levels::MinusOneZero, Stage::Int8, 27),
     ] {
-        let (lbm, x) = binary(inputs, outputs, levels, seed)?;
+        let (lbm, x) = binary(inputs, outputs, levels, stage, seed)?;
         programs.push((name, lbm, x));
     }
     Ok(programs)

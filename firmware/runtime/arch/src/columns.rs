@@ -305,3 +305,39 @@ pub fn column_sums(counts: &[u32; 8], terms: &[u8], base: i32, with: (i16, i16),
     }
     true
 }
+
+/// `out[o] = sat((v · M_o + P_o) >> shift)` with `v = base + with_x · X_o`
+/// for each output `o` of `out` (at most 32): `X_o` byte `o % 4` of
+/// `counts[o / 4]` (as [`sum_columns`] returns them), `M_o` and `P_o` the
+/// little-endian `i32` at byte `4o` of `multipliers` and `offsets`, the
+/// arithmetic `i32` wrapping, `sat` `SSAT #8` (`signed`) or `USAT #8`.
+/// Returns `false`, computing nothing, unless `multipliers` and `offsets`
+/// have those words and `shift < 32`.
+pub fn fixed_outputs(
+    counts: &[u32; 8],
+    (multipliers, offsets): (&[u8], &[u8]),
+    (base, with_x): (i32, i32),
+    shift: u32,
+    signed: bool,
+    out: &mut [u8],
+) -> bool {
+    let n = out.len();
+    if n > 32 || multipliers.len() < 4 * n || offsets.len() < 4 * n || shift >= 32 {
+        return false;
+    }
+    #[cfg(lowbit_v7m)]
+    if let Ok(out) = <&mut [u8; 32]>::try_from(&mut *out) {
+        crate::v7m_columns::fixed_outputs(counts, (multipliers, offsets), (base, with_x), shift, signed, out);
+        return true;
+    }
+    let word = |bytes: &[u8], o: usize| {
+        i32::from_le_bytes([bytes[4 * o], bytes[4 * o + 1], bytes[4 * o + 2], bytes[4 * o + 3]])
+    };
+    for (o, y) in out.iter_mut().enumerate() {
+        let x = (counts[o / 4] >> (8 * (o % 4)) & 0xff) as i32;
+        let v = base.wrapping_add(with_x.wrapping_mul(x));
+        let t = v.wrapping_mul(word(multipliers, o)).wrapping_add(word(offsets, o)) >> shift;
+        *y = if signed { t.clamp(-128, 127) } else { t.clamp(0, 255) } as u8;
+    }
+    true
+}

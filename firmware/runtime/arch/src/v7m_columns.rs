@@ -335,3 +335,87 @@ pub(crate) fn column_sums(counts: &[u32; 8], terms: &[u8], base: i32, with: (i16
         );
     }
 }
+
+/// One output of [`fixed_outputs`]: `$x` holds its count (the `UXTB` /
+/// `LSR` that took it out of the counts word is the first line); `$sat` is
+/// `ssat` or `usat`.
+macro_rules! fixed_output {
+    ($extract:literal, $sat:literal) => {
+        concat!(
+            $extract,
+            "\n",
+            "mla {x}, {x}, {wx}, {base}\n",
+            "ldr {m}, [{pm}], #4\n",
+            "ldr {p}, [{pp}], #4\n",
+            "mla {x}, {x}, {m}, {p}\n",
+            "asr {x}, {x}, {sh}\n",
+            $sat,
+            " {x}, #8, {x}\n",
+            "strb {x}, [{po}], #1\n",
+        )
+    };
+}
+
+/// The four outputs of one counts word.
+macro_rules! fixed_quad {
+    ($sat:literal) => {
+        concat!(
+            "ldr {w}, [{pc}], #4\n",
+            fixed_output!("uxtb {x}, {w}", $sat),
+            fixed_output!("uxtb {x}, {w}, ror #8", $sat),
+            fixed_output!("uxtb {x}, {w}, ror #16", $sat),
+            fixed_output!("lsr {x}, {w}, #24", $sat),
+        )
+    };
+}
+
+/// See [`crate::columns::fixed_outputs`]: 32 outputs, a counts word (four
+/// outputs) a turn; the wrapper checked that `multipliers` and `offsets`
+/// hold 32 words each (any address: `LDR` reads unaligned words) and
+/// `shift < 32`.
+#[inline(never)]
+pub(crate) fn fixed_outputs(
+    counts: &[u32; 8],
+    (multipliers, offsets): (&[u8], &[u8]),
+    (base, with_x): (i32, i32),
+    shift: u32,
+    signed: bool,
+    out: &mut [u8; 32],
+) {
+    if multipliers.len() < 128 || offsets.len() < 128 {
+        return;
+    }
+    macro_rules! run {
+        ($sat:literal) => {
+            // SAFETY: see the module docs and above: eight turns read a
+            // word of `counts` and four of `multipliers` and `offsets` each
+            // and store four bytes of `out`.
+            unsafe {
+                asm!(
+                    "2:",
+                    fixed_quad!($sat),
+                    "subs {n}, {n}, #1",
+                    "bne 2b",
+                    pc = inout(reg) counts.as_ptr() => _,
+                    pm = inout(reg) multipliers.as_ptr() => _,
+                    pp = inout(reg) offsets.as_ptr() => _,
+                    po = inout(reg) out.as_mut_ptr() => _,
+                    n = inout(reg) 8u32 => _,
+                    wx = in(reg) with_x,
+                    base = in(reg) base,
+                    sh = in(reg) shift,
+                    w = out(reg) _,
+                    x = out(reg) _,
+                    m = out(reg) _,
+                    p = out(reg) _,
+                    options(nostack),
+                )
+            }
+        };
+    }
+    if signed {
+        run!("ssat");
+    } else {
+        run!("usat");
+    }
+}

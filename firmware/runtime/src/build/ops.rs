@@ -159,6 +159,13 @@ impl ProgramBuilder {
             packed.bytes = kernels::nibbles::pack(&p.weights, n);
         } else if choice.kernel == Kernel::Binary && kernels::binary::columns(n, o) {
             packed.bytes = kernels::binary::pack_columns(&p.weights, n);
+            let levels = kernels::binary::Levels::of(&x.quant, x.bipolar);
+            let r = &p.requant;
+            let stage = levels.and_then(|levels| {
+                let output = (r.output.zero_point, r.lo, r.hi);
+                kernels::binary::pack_stage(&p.weights, n, levels, &folded, &r.multipliers, output)
+            });
+            packed.bytes.extend(stage.unwrap_or_default());
         }
         let affine = self.push_affine(&packed, &folded, &p.requant)?;
         let report = weighted_report(kind, shape, &packed, p.weight_format, &p.requant, (o * n) as u64);

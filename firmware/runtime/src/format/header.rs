@@ -9,7 +9,7 @@ use core::ops::Range;
 pub const MAGIC: [u8; 4] = *b"LBM\0";
 
 /// The format version this runtime reads and writes.
-pub const FORMAT_VERSION: u16 = 5;
+pub const FORMAT_VERSION: u16 = 6;
 
 /// Size of the fixed header in bytes.
 pub(crate) const HEADER_LEN: usize = 40;

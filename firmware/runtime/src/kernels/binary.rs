@@ -24,7 +24,16 @@
 //! the clear ones when more than half are set (their counts `C_o` give
 //! `A_o = B_o - C_o`), so at most `n / 2` columns are added, 32 outputs
 //! at a time, by `lowbit_arch::sum_columns`.
+//!
+//! When the builder finds a [`fixed`](super::fixed) output stage for the
+//! layer (every row's accumulators `bias_o + [-n, n]` checked), it stores it
+//! after the counts and the kernel requantizes the counts directly:
+//! `Σ w·x + bias_o = v + c_o` with `v = base + with_x · X_o` and a per-row
+//! constant `c_o = with_b · B_o + bias_o`, so
+//! `acc · M_o + R_o = v · M_o + P_o` with `P_o = c_o · M_o + R_o` stored
+//! (modulo 2^32: the result is in `i32`) for each polarity of the list.
 
+use super::fixed::Saturation;
 use super::{DenseArgs, Fault};
 use crate::format::{TensorQuant, WeightFormat};
 use lowbit_arch::BitOp;
@@ -93,7 +102,6 @@ pub(crate) fn columns(inputs: usize, outputs: usize) -> bool {
 
 /// Where the count of row `o` is stored among the counts: each quad of
 /// rows in the order 0, 2, 1, 3 (as `lowbit_arch::column_sums` reads them).
-#[cfg(feature = "std")]
 fn count_slot(o: usize) -> usize {
     4 * (o / 4) + [0, 2, 1, 3][o % 4]
 }
@@ -117,6 +125,96 @@ pub(crate) fn packed_len(inputs: usize, outputs: usize) -> Option<usize> {
     } else {
         WeightFormat::Bipolar.packed_len(inputs as u64 * outputs as u64)
     }
+}
+
+/// Bytes of the fixed-point output stage of `outputs` rows stored after
+/// the counts: the shift `k` (`u32`), then `outputs` little-endian `i32`
+/// multipliers `M_o`, the offsets `P_o` with set bits listed, those with
+/// clear bits listed, and a bit per row, 32 rows a word, set for the rows
+/// that keep the float output stage (their `M_o` and `P_o` are 0).
+pub(crate) fn stage_len(outputs: usize) -> usize {
+    4 + 12 * outputs + 4 * outputs.div_ceil(32)
+}
+
+/// The expected weight bytes of a binary Dense stored in `len` bytes with
+/// the clamp `(lo, hi)`: [`packed_len`], plus [`stage_len`] if `len` holds
+/// a fixed-point stage where one may be (weights by columns listed in one
+/// part, a byte type's clamp).
+pub(crate) fn stored_len(inputs: usize, outputs: usize, len: usize, (lo, hi): (i32, i32)) -> Option<usize> {
+    let packed = packed_len(inputs, outputs)?;
+    let staged = columns(inputs, outputs) && one_part(inputs) && Saturation::of(lo, hi).is_some();
+    match packed.checked_add(stage_len(outputs)) {
+        Some(with_stage) if staged && len == with_stage => Some(with_stage),
+        _ => Some(packed),
+    }
+}
+
+/// Whether a layer by columns always lists its columns in one part (so its
+/// counts fit the bytes the fixed-point stage reads).
+#[inline]
+fn one_part(inputs: usize) -> bool {
+    inputs / 2 <= lowbit_arch::PART
+}
+
+/// `(base, with_b, with_x)` of `Σ w·x = base + with_b · B_o + with_x · X_o`
+/// for `n` inputs of `levels` with `set` bits set, `X_o` the counts of the
+/// listed columns (of the clear bits when `inverted`; see the module docs).
+#[inline]
+fn terms(levels: Levels, inverted: bool, n: i32, set: i32) -> (i32, i16, i16) {
+    match (levels, inverted) {
+        (Levels::Bipolar, false) => (n - 2 * set, -2, 4),
+        (Levels::Bipolar, true) => (n - 2 * set, 2, -4),
+        (Levels::ZeroOne, false) => (set, 0, -2),
+        (Levels::ZeroOne, true) => (set, -2, 2),
+        (Levels::MinusOneZero, false) => (-set, 0, 2),
+        (Levels::MinusOneZero, true) => (-set, 2, -2),
+    }
+}
+
+/// The fixed-point output stage (see [`stage_len`]) of a layer by columns
+/// with `weights` (`[out][in]`, ±1) over `inputs` features of `levels`, the
+/// stored (folded) `bias`, `multipliers` (one or one per row), output zero
+/// point and clamp; `None` when the layer keeps the float output stage
+/// (more than one part of columns, a clamp that is not a byte type's range,
+/// or no stage found).
+#[cfg(feature = "std")]
+pub(crate) fn pack_stage(
+    weights: &[i32],
+    inputs: usize,
+    levels: Levels,
+    bias: &[i32],
+    multipliers: &[f32],
+    (zero_point, lo, hi): (i32, i32, i32),
+) -> Option<std::vec::Vec<u8>> {
+    let sat = Saturation::of(lo, hi)?;
+    let n = i32::try_from(inputs).ok()?;
+    if !one_part(inputs) || !columns(inputs, bias.len()) {
+        return None;
+    }
+    let ranges: std::vec::Vec<(i32, i32)> = bias
+        .iter()
+        .map(|&b| Some((b.checked_sub(n)?, b.checked_add(n)?)))
+        .collect::<Option<_>>()?;
+    // Bipolar sums have the parity of `n`.
+    let step = if levels == Levels::Bipolar { 2 } else { 1 };
+    let (shift, rows) = super::fixed::fit((&ranges, step), multipliers, zero_point, sat)?;
+    let mut bytes = shift.to_le_bytes().to_vec();
+    bytes.extend(rows.iter().flat_map(|row| row.map_or(0, |(m, _)| m).to_le_bytes()));
+    for inverted in [false, true] {
+        let (_, with_b, _) = terms(levels, inverted, n, 0);
+        for ((row, weights), &b) in rows.iter().zip(weights.chunks(inputs)).zip(bias) {
+            let minus = weights.iter().filter(|w| **w < 0).count() as i64;
+            let c = i64::from(with_b) * minus + i64::from(b);
+            // Modulo 2^32, as the device adds it.
+            let p = row.map_or(0, |(m, r)| (c * i64::from(m) + r) as i32);
+            bytes.extend(p.to_le_bytes());
+        }
+    }
+    for rows in rows.chunks(32) {
+        let floats = rows.iter().enumerate().filter(|(_, row)| row.is_none());
+        bytes.extend(floats.fold(0u32, |mask, (o, _)| mask | 1 << o).to_le_bytes());
+    }
+    Some(bytes)
 }
 
 /// Packs bipolar `weights` (`[out][in]`, each -1 or +1) by columns: bit
@@ -147,9 +245,13 @@ pub(crate) fn pack_columns(weights: &[i32], inputs: usize) -> std::vec::Vec<u8> 
 /// `None` if the length, the zero column or a row count does not match.
 #[cfg(feature = "std")]
 pub(crate) fn unpack_columns(bytes: &[u8], inputs: usize, outputs: usize) -> Option<std::vec::Vec<i32>> {
-    if packed_len(inputs, outputs) != Some(bytes.len()) {
+    // A fixed-point stage after the counts is derived data: the builder
+    // computes it again from the weights, bias and requantization.
+    let len = packed_len(inputs, outputs)?;
+    if bytes.len() != len && bytes.len() != len + stage_len(outputs) {
         return None;
     }
+    let bytes = &bytes[..len];
     let groups = outputs.div_ceil(32);
     let counts_at = 4 * groups * (inputs + 1);
     if bytes[counts_at - 4 * groups..counts_at].iter().any(|&b| b != 0) {
@@ -272,19 +374,30 @@ fn dense_columns(a: &DenseArgs<'_>, levels: Levels, x: &[u8], y: &mut [u8], scra
         return Err(Fault);
     }
     let sel = lowbit_arch::select(bits, n, groups, list).ok_or(Fault)?;
-    let (cols, counts) = a.weights.bytes.split_at_checked(4 * groups * (n + 1)).ok_or(Fault)?;
+    let (cols, rest) = a.weights.bytes.split_at_checked(4 * groups * (n + 1)).ok_or(Fault)?;
+    let (row_counts, stage) = rest.split_at_checked(8 * a.outputs.div_ceil(4)).ok_or(Fault)?;
     let set = sel.set() as i32;
     // `Σ w·x = base + with_b · B_o + with_x · X_o`, `X_o` the count of the
     // listed columns (`A_o`, or `C_o` when inverted; see the module docs).
-    let (base, with_b, with_x): (i32, i16, i16) = match (levels, sel.inverted()) {
-        (Levels::Bipolar, false) => (n as i32 - 2 * set, -2, 4),
-        (Levels::Bipolar, true) => (n as i32 - 2 * set, 2, -4),
-        (Levels::ZeroOne, false) => (set, 0, -2),
-        (Levels::ZeroOne, true) => (set, -2, 2),
-        (Levels::MinusOneZero, false) => (-set, 0, 2),
-        (Levels::MinusOneZero, true) => (-set, 2, -2),
-    };
-    for ((g, out), counts) in y.chunks_mut(32).enumerate().zip(counts.chunks(64)) {
+    let (base, with_b, with_x) = terms(levels, sel.inverted(), n as i32, set);
+    if !stage.is_empty() {
+        let stage = Stage::read(stage, a, sel.inverted())?;
+        let mut parts = sel.parts();
+        let first = parts.next();
+        if parts.next().is_some() {
+            return Err(Fault);
+        }
+        for (g, out) in y.chunks_mut(32).enumerate() {
+            let counts = match &first {
+                Some(part) => column_bytes(cols, part, g)?,
+                None => [0; 8],
+            };
+            let terms = (base, i32::from(with_b), i32::from(with_x));
+            stage.store(a, out, (&counts, row_counts), 32 * g, terms)?;
+        }
+        return Ok(());
+    }
+    for ((g, out), counts) in y.chunks_mut(32).enumerate().zip(row_counts.chunks(64)) {
         let mut parts = sel.parts();
         let first = match parts.next() {
             Some(part) => column_bytes(cols, &part, g)?,
@@ -304,6 +417,83 @@ fn dense_columns(a: &DenseArgs<'_>, levels: Levels, x: &[u8], y: &mut [u8], scra
         a.out.store_outputs(out, sums, a.bias, 32 * g)?;
     }
     Ok(())
+}
+
+/// A stored fixed-point output stage (see [`stage_len`]), with the
+/// offsets of the polarity listed.
+struct Stage<'a> {
+    shift: u32,
+    sat: Saturation,
+    multipliers: &'a [[u8; 4]],
+    offsets: &'a [[u8; 4]],
+    /// The rows that keep the float stage, a bit each.
+    floats: &'a [[u8; 4]],
+}
+
+impl<'a> Stage<'a> {
+    /// The stage of the layer `a` in `bytes`, with the offsets for the clear
+    /// bits listed when `inverted`.
+    fn read(bytes: &'a [u8], a: &DenseArgs<'_>, inverted: bool) -> Result<Stage<'a>, Fault> {
+        let o = a.outputs;
+        let (shift, rows) = bytes.split_first_chunk::<4>().ok_or(Fault)?;
+        let rows = rows.as_chunks::<4>().0;
+        let shift = u32::from_le_bytes(*shift);
+        if bytes.len() != stage_len(o) || shift >= 32 {
+            return Err(Fault);
+        }
+        let (multipliers, rest) = rows.split_at_checked(o).ok_or(Fault)?;
+        let (offsets, floats) = rest.split_at_checked(2 * o).ok_or(Fault)?;
+        let offsets = offsets.get(if inverted { o..2 * o } else { 0..o }).ok_or(Fault)?;
+        Ok(Stage {
+            shift,
+            sat: Saturation::of(a.out.lo, a.out.hi).ok_or(Fault)?,
+            multipliers,
+            offsets,
+            floats,
+        })
+    }
+
+    /// The outputs `first..first + out.len()` (at most 32) of the layer `a`
+    /// from their counts (bytes in output order, as
+    /// `lowbit_arch::sum_columns` returns them): `sat((v · M_o + P_o) >> k)`
+    /// with `v = base + with_x · X_o`, then the rows that keep the float
+    /// stage from their sums (`row_counts` holds each row's `B_o`).
+    #[inline(always)]
+    fn store(
+        &self,
+        a: &DenseArgs<'_>,
+        out: &mut [u8],
+        (counts, row_counts): (&[u32; 8], &[u8]),
+        first: usize,
+        (base, with_b, with_x): (i32, i32, i32),
+    ) -> Result<(), Fault> {
+        let rows = first..first + out.len();
+        let (ms, ps) = (
+            self.multipliers.get(rows.clone()).ok_or(Fault)?.as_flattened(),
+            self.offsets.get(rows).ok_or(Fault)?.as_flattened(),
+        );
+        let signed = self.sat == Saturation::I8;
+        if !lowbit_arch::fixed_outputs(counts, (ms, ps), (base, with_x), self.shift, signed, out) {
+            return Err(Fault);
+        }
+        let mut floats = u32::from_le_bytes(*self.floats.get(first / 32).ok_or(Fault)?);
+        while floats != 0 {
+            let c = floats.trailing_zeros() as usize;
+            floats &= floats - 1;
+            let o = first + c;
+            let x = (counts.get(c / 4).ok_or(Fault)? >> (8 * (c % 4)) & 0xff) as i32;
+            let at = 2 * count_slot(o);
+            let b = row_counts.get(at..at + 2).ok_or(Fault)?;
+            let sum = base + with_b * i32::from(i16::from_le_bytes([b[0], b[1]])) + with_x * x;
+            let bias = a.bias.get(4 * o..4 * o + 4).ok_or(Fault)?;
+            let channel = a.out.channel(
+                a.out.multiplier(o)?,
+                i32::from_le_bytes([bias[0], bias[1], bias[2], bias[3]]),
+            );
+            *out.get_mut(c).ok_or(Fault)? = channel.store(sum);
+        }
+        Ok(())
+    }
 }
 
 /// The counts of lanes of word `group` of the columns `part` lists, as

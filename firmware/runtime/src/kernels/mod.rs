@@ -30,6 +30,7 @@ mod conv;
 mod conv_transpose;
 mod dense;
 pub(crate) mod direct;
+pub(crate) mod fixed;
 pub(crate) mod gemm;
 mod geometry;
 mod lut;

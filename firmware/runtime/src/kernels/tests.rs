@@ -242,11 +242,22 @@ proptest! {
     fn binary_dense_by_columns_equals_the_reference(
         // Up to 640 inputs: more than 480 lists more than one part of columns.
         n in prop_oneof![1..=80usize, (1..=20usize).prop_map(|k| 32 * k), 400..=640usize], o in 32..=100usize,
-        levels in 0..3usize, ones in 0..=4u32, skew in 0..4usize, seed in any::<u64>(),
+        levels in 0..3usize, ones in 0..=4u32, skew in 0..4usize, seed in any::<u64>(), byte_clamp in 0..3usize,
+        dyadic in any::<bool>(),
     ) {
         let mut rng = Rng(seed | 1);
         let levels = [Levels::Bipolar, Levels::ZeroOne, Levels::MinusOneZero][levels];
-        let layer = Layer::new(&mut rng, WeightFormat::Bipolar, o, n, levels != Levels::ZeroOne);
+        let mut layer = Layer::new(&mut rng, WeightFormat::Bipolar, o, n, levels != Levels::ZeroOne);
+        // A byte type's clamp (a fixed-point stage may be found) in two
+        // thirds of the cases.
+        if let Some((lo, hi)) = [None, Some((-128, 127)), Some((0, 255))][byte_clamp] {
+            (layer.lo, layer.hi, layer.zero_point) = (lo, hi, rng.range(lo, hi));
+        }
+        // Multipliers of few bits (`j / 4096`) put products exactly on
+        // halves, which can leave no fixed-point stage; others have one.
+        if !dyadic {
+            layer.multipliers = (0..o).flat_map(|_| (rng.range(-50_000, 400_000) as f32 / 4_099_999.0).to_le_bytes()).collect();
+        }
         // From no bit set to all of them (the selection inverts past half).
         let x: Vec<u8> = (0..n)
             .map(|_| {
@@ -267,7 +278,22 @@ proptest! {
         prop_assert_eq!(binary::unpack_columns(&packed, n, o), Some(layer.values.clone()));
         let a = DenseArgs { weights: Weights { bytes: &packed, format: WeightFormat::Bipolar }, ..a };
         let got = output(o, binary::scratch_len(n, o), skew, |y, s| binary::dense_with(&a, levels, &x, y, s, false).unwrap());
-        prop_assert_eq!(got, expected);
+        prop_assert_eq!(&got, &expected);
+        // With the fixed-point output stage, when there is one.
+        let bias: Vec<i32> = layer.bias.as_chunks::<4>().0.iter().map(|b| i32::from_le_bytes(*b)).collect();
+        let multipliers: Vec<f32> = layer.multipliers.as_chunks::<4>().0.iter().map(|m| f32::from_le_bytes(*m)).collect();
+        let clamp = (layer.zero_point, layer.lo, layer.hi);
+        let stage = binary::pack_stage(&layer.values, n, levels, &bias, &multipliers, clamp);
+        let fits = n / 2 <= lowbit_arch::PART && byte_clamp > 0 && !dyadic;
+        prop_assert!(stage.is_some() || !fits, "no stage for {} inputs, clamp {:?}", n, clamp);
+        if let Some(stage) = stage {
+            let staged = [packed.as_slice(), &stage].concat();
+            prop_assert_eq!(binary::stored_len(n, o, staged.len(), (layer.lo, layer.hi)), Some(staged.len()));
+            prop_assert_eq!(binary::unpack_columns(&staged, n, o), Some(layer.values.clone()));
+            let a = DenseArgs { weights: Weights { bytes: &staged, format: WeightFormat::Bipolar }, ..a };
+            let got = output(o, binary::scratch_len(n, o), skew, |y, s| binary::dense_with(&a, levels, &x, y, s, false).unwrap());
+            prop_assert_eq!(got, expected, "fixed-point stage");
+        }
     }
 }
 

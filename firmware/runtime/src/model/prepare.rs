@@ -484,7 +484,12 @@ impl<'a> Checker<'_, 'a> {
         let (inputs, outputs) = (self.x.shape.elements(), self.y.shape.elements());
         let packed = match kernel {
             Kernel::Nibbles => Some(nibbles::packed_len(inputs, outputs)),
-            Kernel::Binary if self.full => Some(binary::packed_len(inputs, outputs)),
+            Kernel::Binary if self.full => Some(binary::stored_len(
+                inputs,
+                outputs,
+                affine.weights.len as usize,
+                (affine.requant.lo, affine.requant.hi),
+            )),
             _ => None,
         };
         let (weights, bias) = self.weights(affine, inputs as u64 * outputs as u64, packed, outputs)?;
