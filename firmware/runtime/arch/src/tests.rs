@@ -556,15 +556,25 @@ fn fixed_outputs_shift_and_saturate() {
     // v = 10 - 2·o; (v·768 - 128) >> 8 = 3v - 1 (an arithmetic shift: floor).
     let multipliers: Vec<u8> = (0..32).flat_map(|_| (3i32 << 8).to_le_bytes()).collect();
     let offsets: Vec<u8> = (0..32).flat_map(|_| (-128i32).to_le_bytes()).collect();
+    let run = |terms, shift, signed, out: &mut [u8]| {
+        fixed_outputs(&counts, (&multipliers, &offsets), terms, shift, signed, out)
+    };
     let mut out = [0u8; 32];
-    assert!(fixed_outputs(&counts, (&multipliers, &offsets), (10, -2), 8, true, &mut out));
+    assert!(run((10, -2), 8, true, &mut out));
     let v = |o: usize| 10 - 2 * o as i32;
     assert_eq!(out, core::array::from_fn(|o| (3 * v(o) - 1).clamp(-128, 127) as u8));
     let mut five = [0u8; 5];
-    assert!(fixed_outputs(&counts, (&multipliers, &offsets), (10, -2), 8, false, &mut five));
+    assert!(run((10, -2), 8, false, &mut five));
     assert_eq!(five, [29, 23, 17, 11, 5]);
-    assert!(fixed_outputs(&counts, (&multipliers, &offsets), (100, 2), 8, false, &mut five));
+    assert!(run((100, 2), 8, false, &mut five));
     assert_eq!(five, [255; 5]);
-    assert!(!fixed_outputs(&counts, (&multipliers[..19], &offsets), (10, -2), 8, false, &mut five));
-    assert!(!fixed_outputs(&counts, (&multipliers, &offsets), (10, -2), 32, false, &mut five));
+    assert!(!run((10, -2), 32, false, &mut five));
+    assert!(!fixed_outputs(
+        &counts,
+        (&multipliers[..19], &offsets),
+        (10, -2),
+        8,
+        false,
+        &mut five
+    ));
 }
