@@ -520,7 +520,7 @@ mod tests {
     /// stores the same weights in the narrowest fast format and `Compact`
     /// keeps the declared one.
     #[test]
-    fn auto_stores_weights_without_fast_loops_wider() {
+    fn auto_stores_weights_in_the_fastest_format() {
         let formats = |policy| {
             let mut b = ProgramBuilder::new();
             b.set_kernel_policy(policy);
@@ -584,8 +584,8 @@ mod tests {
                 Kernel::Gemm
             )
         );
-        // Bipolar weights: over 8-bit values stored as 2-bit lanes (rows a
-        // multiple of four); over a bipolar input kept for the binary kernel.
+        // Bipolar weights: over 8-bit values stored as nibbles; over a
+        // bipolar input kept for the binary kernel.
         let bipolar = |declare: bool| {
             let mut b = ProgramBuilder::new();
             let x = b.input(&[64], quant(0, if declare { 2 } else { 8 }, true)).unwrap();
@@ -605,7 +605,53 @@ mod tests {
             let op = &built.report.ops[0];
             (op.stored_bits, op.kernel)
         };
-        assert_eq!(bipolar(false), (2, Kernel::Gemm));
+        assert_eq!(bipolar(false), (4, Kernel::Nibbles));
         assert_eq!(bipolar(true), (1, Kernel::Binary));
+        // 2-bit weights: as nibbles on Dense and 4-bit lanes on a Conv of
+        // 8-weight rows under Auto (kept for rows of 16: `two_bit` with 4
+        // input channels); kept as 2-bit lanes under Compact.
+        let two_bit = |policy, channels: usize| {
+            let mut b = ProgramBuilder::new();
+            b.set_kernel_policy(policy);
+            let x = b.input(&[channels, 4, 4], quant(0, 8, false)).unwrap();
+            let conv = ConvParams {
+                out_channels: 2,
+                kernel: [2, 2],
+                stride: [1, 1],
+                pads: [0; 4],
+                dilation: [1, 1],
+                groups: 1,
+                weights: (0..8 * channels as i32).map(|i| i % 4 - 2).collect(),
+                weight_format: WeightFormat::Signed(2),
+                bias: vec![0, 0],
+                requant: Requant::new(vec![0.01], quant(0, 8, false)),
+            };
+            let y = b.conv(x, conv).unwrap();
+            let flat = b.reshape(y, &[18]).unwrap();
+            let dense = DenseParams {
+                out_features: 2,
+                weights: (0..36).map(|i| i % 4 - 2).collect(),
+                weight_format: WeightFormat::Signed(2),
+                bias: vec![0, 0],
+                requant: Requant::new(vec![0.01], quant(0, 8, true)),
+            };
+            let z = b.dense(flat, dense).unwrap();
+            b.output(z).unwrap();
+            let built = b.finish().unwrap();
+            let ops = &built.report.ops;
+            [(ops[0].stored_bits, ops[0].kernel), (ops[1].stored_bits, ops[1].kernel)]
+        };
+        assert_eq!(
+            two_bit(KernelPolicy::Auto, 2),
+            [(4, Kernel::Gemm), (4, Kernel::Nibbles)]
+        );
+        assert_eq!(
+            two_bit(KernelPolicy::Auto, 4),
+            [(2, Kernel::Gemm), (4, Kernel::Nibbles)]
+        );
+        assert_eq!(
+            two_bit(KernelPolicy::Compact, 2),
+            [(2, Kernel::Gemm), (2, Kernel::Gemm)]
+        );
     }
 }

@@ -89,15 +89,22 @@ pub(super) fn conv(policy: KernelPolicy, x: &TensorDef, s: &ConvShape<'_>) -> Ch
 
 /// The format a Conv (on the Gemm kernel) or Dense layer stores its rows of
 /// `taps` weights in: the declared `format`, or, under
-/// [`KernelPolicy::Auto`] when `format` has no fast loops for such rows (3,
-/// 5, 6 or 7 bits, unsigned or bipolar weights, 4-bit rows of odd length,
-/// 2-bit rows not a multiple of four long), the narrowest two's complement
-/// format with fast loops that holds every one of `weights`: 2 bits (rows a
-/// multiple of four long), 4 bits (the nibbles kernel on Dense, whatever
-/// the row length; the 4-bit lanes on Conv, rows of even length), else 8.
-/// The weights take more flash, and the layer runs several times fewer
-/// instructions than on the bit-stream loops. (Bipolar Dense layers over
-/// two-level inputs keep their format: the binary kernel is faster still.)
+/// [`KernelPolicy::Auto`] when `format` is not among the fastest for such
+/// rows, the narrowest two's complement format among the fastest that holds
+/// every one of `weights`. Measured on Cortex-M4 (`cargo xtask bench
+/// --layers`), the fastest are:
+///
+/// - on Dense, 4 bits (the nibbles kernel, any row length) and 8 bits;
+///   2-bit lanes run about 1.6× slower than nibbles;
+/// - on Conv, 4 bits (rows of even length) and 8 bits, and 2 bits for rows
+///   of whole 16-weight words (elsewhere 2-bit lanes run about 1.35× to
+///   1.6× slower);
+/// - never the bit-stream loops (3, 5, 6 or 7 bits, unsigned or bipolar
+///   weights, other row lengths), several times slower.
+///
+/// The weights take more flash ([`KernelPolicy::Compact`] keeps the
+/// declared format). (Bipolar Dense layers over two-level inputs keep their
+/// format: the binary kernel is faster still.)
 pub(super) fn stored_format(
     policy: KernelPolicy,
     kind: OpKind,
@@ -105,10 +112,14 @@ pub(super) fn stored_format(
     weights: &[i32],
     taps: usize,
 ) -> WeightFormat {
-    let fast = |f: WeightFormat| {
-        (kind == OpKind::Dense && f == WeightFormat::Signed(4)) || WeightPath::of(f, taps, true) != WeightPath::Other
+    let lanes = |f: WeightFormat| WeightPath::of(f, taps, true) != WeightPath::Other;
+    let fastest = |f: WeightFormat| match f {
+        WeightFormat::Signed(2) => kind == OpKind::Conv && taps.is_multiple_of(16) && lanes(f),
+        WeightFormat::Signed(4) => kind == OpKind::Dense || lanes(f),
+        WeightFormat::Signed(8) => lanes(f),
+        _ => false,
     };
-    if policy != KernelPolicy::Auto || fast(format) {
+    if policy != KernelPolicy::Auto || fastest(format) {
         return format;
     }
     [
@@ -117,7 +128,7 @@ pub(super) fn stored_format(
         WeightFormat::Signed(8),
     ]
     .into_iter()
-    .find(|&f| fast(f) && weights.iter().all(|&w| f.contains(w)))
+    .find(|&f| fastest(f) && weights.iter().all(|&w| f.contains(w)))
     .unwrap_or(format)
 }
 
