@@ -3,6 +3,8 @@
 #[cfg(feature = "std")]
 mod features;
 mod prepare;
+#[cfg(test)]
+mod tests;
 mod validate;
 
 use crate::Error;

@@ -130,6 +130,7 @@ impl<'a> Step<'a> {
                     }
                     Kernel::Binary if args.weights.format == WeightFormat::Bipolar => {
                         let levels = Levels::of(&x.quant, x.bipolar).ok_or(err)?;
+                        check(binary::stage_fits(&args), err)?;
                         needed = binary::scratch_len(args.inputs, args.outputs);
                         Call::BinaryDense(args, levels)
                     }

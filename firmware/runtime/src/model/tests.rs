@@ -1,0 +1,69 @@
+//! Validation of what the writer derives and the checksum alone cannot
+//! vouch for.
+
+use super::Model;
+use crate::Error;
+use crate::build::{DenseParams, ProgramBuilder, Requant};
+use crate::format::{OpBody, TensorQuant, WeightFormat, checksum};
+use crate::kernels::binary;
+
+/// A binary Dense by columns, 256 bipolar inputs to 64 `i8` outputs, with
+/// a fixed-point output stage.
+fn staged_binary_dense() -> std::vec::Vec<u8> {
+    let mut b = ProgramBuilder::new();
+    let q = |bits| TensorQuant {
+        scale: 1.0,
+        zero_point: 0,
+        bits,
+        signed: true,
+    };
+    let x = b.input(&[256], q(2)).unwrap();
+    b.declare_bipolar(x).unwrap();
+    let dense = DenseParams {
+        out_features: 64,
+        weights: (0..256 * 64)
+            .map(|i| if (i * 7 + i / 5) % 3 == 0 { -1 } else { 1 })
+            .collect(),
+        weight_format: WeightFormat::Bipolar,
+        bias: (0..64).map(|o| o * 3 - 90).collect(),
+        requant: Requant::new((0..64).map(|o| 0.2113 + o as f32 * 0.0137).collect(), q(8)),
+    };
+    let y = b.dense(x, dense).unwrap();
+    b.output(y).unwrap();
+    b.finish().unwrap().bytes
+}
+
+#[test]
+fn a_fixed_point_stage_with_a_shift_of_32_or_more_is_rejected() {
+    let bytes = staged_binary_dense();
+    let model = Model::from_bytes(&bytes).unwrap();
+    let mut at = None;
+    model
+        .for_each_op(|_, record| {
+            if let OpBody::Dense { affine } = &record.body {
+                let data = model.data.as_ptr().addr() - bytes.as_ptr().addr();
+                let stage = binary::packed_len(256, 64).unwrap();
+                assert!(
+                    affine.weights.len as usize == stage + binary::stage_len(64),
+                    "no stage stored"
+                );
+                at = Some(data + affine.weights.offset as usize + stage);
+            }
+            Ok(())
+        })
+        .unwrap();
+    let at = at.expect("a Dense op");
+    assert!(u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) < 32);
+    for shift in [32u32, 40, u32::MAX] {
+        let mut bad = bytes.clone();
+        bad[at..at + 4].copy_from_slice(&shift.to_le_bytes());
+        bad[8..12].fill(0);
+        let crc = checksum(&bad);
+        bad[8..12].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(
+            Model::from_bytes(&bad).err(),
+            Some(Error::InvalidOp { index: 0 }),
+            "shift {shift}"
+        );
+    }
+}
