@@ -65,7 +65,7 @@ fn for_each_window(
 #[inline(never)]
 pub(crate) fn max_pool(p: &MaxPoolArgs, x: &[u8], y: &mut [u8]) -> Result<(), Fault> {
     let g = &p.geometry;
-    if g.kernel == [2, 2] && g.stride == [2, 2] && g.dilation == [1, 1] && g.pads == [0; 4] {
+    if g.has([2, 2], [2, 2], [1, 1]) && g.unpadded() {
         max_pool_2x2(p, x, y)
     } else {
         max_pool_windows(p, x, y)
