@@ -16,8 +16,9 @@ pub struct Args {
     #[arg(long)]
     report: bool,
     /// Keep every layer's weights in their declared bit width (least
-    /// flash), even where a wider one runs several times faster (3, 5, 6, 7
-    /// bits; 4-bit convolution rows of odd length).
+    /// flash), even where a wider one runs faster (3, 5, 6, 7 bits; 2 bits
+    /// outside convolution rows of whole 16-weight words; 4-bit convolution
+    /// rows of odd length).
     #[arg(long)]
     compact: bool,
 }

@@ -15,8 +15,9 @@ use crate::kernels::{self, Geometry};
 #[non_exhaustive]
 pub enum KernelPolicy {
     /// The fastest kernel that applies to the op's shape (the default),
-    /// weights stored wider where that buys a fast kernel (4 or 8 bits
-    /// instead of the bit-stream loops).
+    /// weights stored wider where that buys a faster kernel (4 or 8 bits
+    /// instead of the bit-stream loops, and of 2-bit lanes except on
+    /// convolution rows of whole 16-weight words).
     #[default]
     Auto,
     /// The fastest kernel for the weights in their declared format: the
@@ -95,9 +96,9 @@ pub(super) fn conv(policy: KernelPolicy, x: &TensorDef, s: &ConvShape<'_>) -> Ch
 /// --layers`), the fastest are:
 ///
 /// - on Dense, 4 bits (the nibbles kernel, any row length) and 8 bits;
-///   2-bit lanes run about 1.6× slower than nibbles;
+///   2-bit lanes run 1.6× to 1.75× slower than nibbles;
 /// - on Conv, 4 bits (rows of even length) and 8 bits, and 2 bits for rows
-///   of whole 16-weight words (elsewhere 2-bit lanes run about 1.35× to
+///   of whole 16-weight words (elsewhere 2-bit lanes run 1.35× to
 ///   1.6× slower);
 /// - never the bit-stream loops (3, 5, 6 or 7 bits, unsigned or bipolar
 ///   weights, other row lengths), several times slower.
