@@ -82,11 +82,10 @@ pub(crate) fn conv_with(a: &ConvArgs<'_>, x: &[u8], y: &mut [u8], scratch: &mut 
         geometry: g,
     };
     let mut sums = [0i32; RUN];
-    // Cleared once: each channel writes its first `taps`, the rest stay 0.
-    let mut weights = [0i32; MAX_TAPS];
     for (group, input) in x.chunks_exact(h * w).enumerate() {
         copy_interior(input, [h, w], g, flip, plane);
         for oc in group * out_per_group..(group + 1) * out_per_group {
+            let mut weights = [0i32; MAX_TAPS];
             let mut stream = WeightStream::at(a.weights.bytes, a.weights.format, oc * taps);
             for v in weights.iter_mut().take(taps) {
                 *v = stream.next_weight();
