@@ -49,7 +49,7 @@ fn chunked(taps: usize) -> usize {
 /// words.
 pub(crate) fn conv_scratch_len(g: &Geometry, [c, h, w]: [usize; 3]) -> usize {
     let slots = chunked(c * g.kernel[0] * g.kernel[1]);
-    let padded = if g.unpadded() {
+    let padded = if g.pads == [0; 4] {
         0
     } else {
         c * (h + g.pads[0] + g.pads[2]) * (w + g.pads[1] + g.pads[3])
