@@ -431,9 +431,13 @@ fn dense_columns(a: &DenseArgs<'_>, levels: Levels, x: &[u8], y: &mut [u8], scra
 /// A stored fixed-point output stage (see [`stage_len`]), with the
 /// offsets of the polarity listed.
 struct Stage<'a> {
+    /// `k`, below 32.
     shift: u32,
+    /// The output clamp.
     sat: Saturation,
+    /// `M_o` of every row.
     multipliers: &'a [[u8; 4]],
+    /// `P_o` (or `P'_o`) of every row.
     offsets: &'a [[u8; 4]],
     /// The rows that keep the float stage, a bit each.
     floats: &'a [[u8; 4]],
