@@ -33,8 +33,7 @@
 //! `acc · M_o + R_o = v · M_o + P_o` with `P_o = c_o · M_o + R_o` stored
 //! (modulo 2^32: the result is in `i32`) for each polarity of the list.
 
-use super::fixed::Saturation;
-use super::{DenseArgs, Fault};
+use super::{Clamp, DenseArgs, Fault};
 use crate::format::{TensorQuant, WeightFormat};
 use lowbit_arch::BitOp;
 
@@ -142,7 +141,7 @@ pub(crate) fn stage_len(outputs: usize) -> usize {
 /// part, a byte type's clamp).
 pub(crate) fn stored_len(inputs: usize, outputs: usize, len: usize, (lo, hi): (i32, i32)) -> Option<usize> {
     let packed = packed_len(inputs, outputs)?;
-    let staged = columns(inputs, outputs) && one_part(inputs) && Saturation::of(lo, hi).is_some();
+    let staged = columns(inputs, outputs) && one_part(inputs) && !matches!(Clamp::of(lo, hi), Clamp::Range(..));
     match packed.checked_add(stage_len(outputs)) {
         Some(with_stage) if staged && len == with_stage => Some(with_stage),
         _ => Some(packed),
@@ -195,7 +194,6 @@ pub(crate) fn pack_stage(
     multipliers: &[f32],
     (zero_point, lo, hi): (i32, i32, i32),
 ) -> Option<std::vec::Vec<u8>> {
-    let sat = Saturation::of(lo, hi)?;
     let n = i32::try_from(inputs).ok()?;
     if !one_part(inputs) || !columns(inputs, bias.len()) {
         return None;
@@ -206,7 +204,7 @@ pub(crate) fn pack_stage(
         .collect::<Option<_>>()?;
     // Bipolar sums have the parity of `n`.
     let step = if levels == Levels::Bipolar { 2 } else { 1 };
-    let (shift, rows) = super::fixed::fit((&ranges, step), multipliers, zero_point, sat)?;
+    let (shift, rows) = super::fixed::fit((&ranges, step), multipliers, zero_point, Clamp::of(lo, hi))?;
     let mut bytes = shift.to_le_bytes().to_vec();
     bytes.extend(rows.iter().flat_map(|row| row.map_or(0, |(m, _)| m).to_le_bytes()));
     for inverted in [false, true] {
@@ -433,8 +431,8 @@ fn dense_columns(a: &DenseArgs<'_>, levels: Levels, x: &[u8], y: &mut [u8], scra
 struct Stage<'a> {
     /// `k`, below 32.
     shift: u32,
-    /// The output clamp.
-    sat: Saturation,
+    /// `SSAT` (`i8` outputs) or `USAT` (`u8`).
+    signed: bool,
     /// `M_o` of every row.
     multipliers: &'a [[u8; 4]],
     /// `P_o` (or `P'_o`) of every row.
@@ -459,7 +457,11 @@ impl<'a> Stage<'a> {
         let offsets = offsets.get(if inverted { o..2 * o } else { 0..o }).ok_or(Fault)?;
         Ok(Stage {
             shift,
-            sat: Saturation::of(a.out.lo, a.out.hi).ok_or(Fault)?,
+            signed: match a.out.clamp() {
+                Clamp::I8 => true,
+                Clamp::U8 => false,
+                Clamp::Range(..) => return Err(Fault),
+            },
             multipliers,
             offsets,
             floats,
@@ -485,8 +487,7 @@ impl<'a> Stage<'a> {
             self.multipliers.get(rows.clone()).ok_or(Fault)?.as_flattened(),
             self.offsets.get(rows).ok_or(Fault)?.as_flattened(),
         );
-        let signed = self.sat == Saturation::I8;
-        if !lowbit_arch::fixed_outputs(counts, (ms, ps), (base, with_x), self.shift, signed, out) {
+        if !lowbit_arch::fixed_outputs(counts, (ms, ps), (base, with_x), self.shift, self.signed, out) {
             return Err(Fault);
         }
         let mut floats = u32::from_le_bytes(*self.floats.get(first / 32).ok_or(Fault)?);

@@ -6,43 +6,14 @@
 //! for the layer, such that `sat((acc · M + R) >> k)` (`sat` the full
 //! `i8` or `u8` range, one `SSAT`/`USAT`) equals
 //! [`arith::requantize`](crate::arith::requantize)`(acc, m, zp, lo, hi)`
-//! for **every** accumulator of the range: the builder searches for them
+//! for **every** accumulator of the range ([`Clamp::I8`] or [`Clamp::U8`]): the builder searches for them
 //! and checks each accumulator, and keeps the float output stage when none
 //! exist (a product that lands exactly on a half between two integers can
 //! make the rounded values no line's floor). With them the device spends
 //! two integer multiply-adds, a shift and a saturation per output instead
 //! of the float conversions.
 
-/// The saturation of a fixed-point output stage: the output clamp, when it
-/// is a whole byte type's range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Saturation {
-    /// `-128 ..= 127` (`SSAT #8`).
-    I8,
-    /// `0 ..= 255` (`USAT #8`).
-    U8,
-}
-
-impl Saturation {
-    /// The saturation clamping to `[lo, hi]`, if that is a byte type's range.
-    #[inline]
-    pub(crate) fn of(lo: i32, hi: i32) -> Option<Saturation> {
-        match (lo, hi) {
-            (-128, 127) => Some(Saturation::I8),
-            (0, 255) => Some(Saturation::U8),
-            _ => None,
-        }
-    }
-
-    /// `[lo, hi]` of the saturation.
-    #[cfg(feature = "std")]
-    fn range(self) -> (i64, i64) {
-        match self {
-            Saturation::I8 => (-128, 127),
-            Saturation::U8 => (0, 255),
-        }
-    }
-}
+use super::Clamp;
 
 /// Shifts tried, largest first: more fraction bits fit a multiplier more
 /// closely, fewer leave room for larger products in an `i32`.
@@ -63,21 +34,25 @@ const BUDGET: usize = 1 << 22;
 /// accumulators `ranges[c]` (inclusive, every `step`-th: a binary Dense
 /// over bipolar inputs only reaches one parity) of each channel `c`, multiplier
 /// `multipliers[c]` (or the single one), zero point `zero_point` and
-/// saturation `sat`. A channel without a stage at that shift is `None`
+/// `clamp`, a byte type's whole range. A channel without a stage at that shift is `None`
 /// (it keeps the float stage). `k` is the largest shift at which every
 /// channel that has a stage at some shift has one before its products
-/// leave the `i32` range. `None` when no channel has a stage or the layer
-/// is too large to check.
+/// leave the `i32` range. `None` when no channel has a stage, the layer
+/// is too large to check or `clamp` is not a saturation.
 #[cfg(feature = "std")]
 #[allow(clippy::type_complexity)]
 pub(crate) fn fit(
     (ranges, step): (&[(i32, i32)], usize),
     multipliers: &[f32],
     zero_point: i32,
-    sat: Saturation,
+    clamp: Clamp,
 ) -> Option<(u32, std::vec::Vec<Option<(i32, i64)>>)> {
     use std::vec::Vec;
-    let (lo, hi) = sat.range();
+    let (lo, hi): (i64, i64) = match clamp {
+        Clamp::I8 => (-128, 127),
+        Clamp::U8 => (0, 255),
+        Clamp::Range(..) => return None,
+    };
     let multiplier = |c: usize| {
         if multipliers.len() == 1 {
             multipliers[0]
@@ -148,8 +123,7 @@ mod tests {
     use crate::arith::requantize;
 
     /// `sat((acc · m + r) >> k)` in `i64`.
-    fn apply(acc: i32, (m, r): (i32, i64), k: u32, sat: Saturation) -> i64 {
-        let (lo, hi) = sat.range();
+    fn apply(acc: i32, (m, r): (i32, i64), k: u32, (lo, hi): (i64, i64)) -> i64 {
         ((i64::from(acc) * i64::from(m) + r) >> k).clamp(lo, hi)
     }
 
@@ -157,14 +131,13 @@ mod tests {
     fn a_found_stage_gives_every_accumulator_the_float_result() {
         let ranges = [(-256, 256), (1000, 1512), (-3000, -2488), (-10, 10)];
         let multipliers = [0.3712, 0.011, 0.0463, 5.3];
-        for (sat, zp) in [(Saturation::I8, -3), (Saturation::U8, 130)] {
-            let (k, rows) = fit((&ranges, 1), &multipliers, zp, sat).expect("a stage");
-            let (lo, hi) = sat.range();
+        for (clamp, (lo, hi), zp) in [(Clamp::I8, (-128, 127), -3), (Clamp::U8, (0, 255), 130)] {
+            let (k, rows) = fit((&ranges, 1), &multipliers, zp, clamp).expect("a stage");
             for (c, (&(a, b), row)) in ranges.iter().zip(&rows).enumerate() {
                 let row = row.as_ref().expect("every channel has a stage");
                 for acc in a..=b {
                     let want = requantize(acc, multipliers[c], zp, lo as i32, hi as i32);
-                    assert_eq!(apply(acc, *row, k, sat), i64::from(want), "channel {c}, acc {acc}");
+                    assert_eq!(apply(acc, *row, k, (lo, hi)), i64::from(want), "channel {c}, acc {acc}");
                     let t = i64::from(acc) * i64::from(row.0) + row.1;
                     assert!(i32::try_from(t).is_ok(), "channel {c}: acc {acc} leaves i32");
                 }
@@ -176,16 +149,17 @@ mod tests {
     fn exact_halves_rounded_to_even_have_no_stage() {
         // 0.5, 1.5, 2.5 round to 0, 2, 2: no line's floor gives that, but
         // the second channel (even accumulators: whole products) has one.
-        let (_, rows) = fit((&[(1, 5), (2, 2)], 1), &[0.5], 0, Saturation::I8).expect("a stage");
+        let (_, rows) = fit((&[(1, 5), (2, 2)], 1), &[0.5], 0, Clamp::I8).expect("a stage");
         assert!(rows[0].is_none() && rows[1].is_some());
-        assert_eq!(fit((&[(1, 5)], 1), &[0.5], 0, Saturation::I8), None);
+        assert_eq!(fit((&[(1, 5)], 1), &[0.5], 0, Clamp::I8), None);
         // Every other accumulator (one parity): 1.5 and 3.5 only, rounded
         // to 2 and 4, lie on a line.
-        assert!(fit((&[(1, 3)], 2), &[0.5], 0, Saturation::I8).is_some());
+        assert!(fit((&[(1, 3)], 2), &[0.5], 0, Clamp::I8).is_some());
     }
 
     #[test]
-    fn too_many_accumulators_keep_the_float_stage() {
-        assert_eq!(fit((&[(0, BUDGET as i32)], 1), &[0.01], 0, Saturation::U8), None);
+    fn too_many_accumulators_or_a_narrow_clamp_keep_the_float_stage() {
+        assert_eq!(fit((&[(0, 10)], 1), &[0.01], 0, Clamp::Range(0, 100)), None);
+        assert_eq!(fit((&[(0, BUDGET as i32)], 1), &[0.01], 0, Clamp::U8), None);
     }
 }

@@ -45,7 +45,7 @@ pub(crate) use dense::{DenseArgs, dense};
 pub(crate) use geometry::Geometry;
 pub(crate) use lut::lut;
 pub(crate) use pool::{AvgPoolArgs, MaxPoolArgs, avg_pool, max_pool};
-pub(crate) use requant::Output;
+pub(crate) use requant::{Clamp, Output};
 
 use crate::format::WeightFormat;
 

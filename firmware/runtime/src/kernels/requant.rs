@@ -115,12 +115,8 @@ impl Output<'_> {
 
     /// How outputs are clamped.
     #[inline]
-    fn clamp(&self) -> Clamp {
-        match (self.lo, self.hi) {
-            (-128, 127) => Clamp::I8,
-            (0, 255) => Clamp::U8,
-            (lo, hi) => Clamp::Range(lo, hi),
-        }
+    pub(crate) fn clamp(&self) -> Clamp {
+        Clamp::of(self.lo, self.hi)
     }
 }
 
@@ -141,6 +137,19 @@ pub(crate) enum Clamp {
     U8,
     /// To `[lo, hi]`.
     Range(i32, i32),
+}
+
+impl Clamp {
+    /// The clamp to `[lo, hi]`: a byte type's whole range is one
+    /// saturation.
+    #[inline]
+    pub(crate) fn of(lo: i32, hi: i32) -> Clamp {
+        match (lo, hi) {
+            (-128, 127) => Clamp::I8,
+            (0, 255) => Clamp::U8,
+            (lo, hi) => Clamp::Range(lo, hi),
+        }
+    }
 }
 
 /// A finite multiplier as `±mantissa · 2^exponent` with a 24-bit integer
