@@ -306,38 +306,101 @@ pub fn column_sums(counts: &[u32; 8], terms: &[u8], base: i32, with: (i16, i16),
     true
 }
 
-/// `out[o] = sat((v · M_o + P_o) >> shift)` with `v = base + with_x · X_o`
-/// for each output `o` of `out` (at most 32): `X_o` byte `o % 4` of
-/// `counts[o / 4]` (as [`sum_columns`] returns them), `M_o` and `P_o` the
-/// little-endian `i32` at byte `4o` of `multipliers` and `offsets`, the
-/// arithmetic `i32` wrapping, `sat` `SSAT #8` (`signed`) or `USAT #8`.
-/// Returns `false`, computing nothing, unless `multipliers` and `offsets`
-/// have those words and `shift < 32`.
-pub fn fixed_outputs(
-    counts: &[u32; 8],
-    (multipliers, offsets): (&[u8], &[u8]),
-    (base, with_x): (i32, i32),
-    shift: u32,
-    signed: bool,
+/// A fixed-point output stage of a layer by columns (see [`fixed_dense`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Fixed<'a> {
+    /// `M_o`: a little-endian `i32` per output, from any address.
+    pub multipliers: &'a [u8],
+    /// `P_o`: a little-endian `i32` per output, from any address.
+    pub offsets: &'a [u8],
+    /// `(base, with_x)`: `v = base + with_x · X_o`.
+    pub terms: (i32, i32),
+    /// `k`, below 32.
+    pub shift: u32,
+    /// Whether the outputs saturate to `i8` (`SSAT #8`) rather than `u8`
+    /// (`USAT #8`).
+    pub signed: bool,
+}
+
+/// A whole binary Dense by columns through a fixed-point stage: for each
+/// group `g` of 32 outputs of `out`, the counts `X_o` of the columns `sel`
+/// lists (as [`sum_columns`] computes them), then
+/// `out[o] = sat((v · M_o + P_o) >> k)` with `v = base + with_x · X_o` (the
+/// arithmetic `i32` wrapping, `sat` `SSAT #8` or `USAT #8`), then
+/// `then(g, counts, out)`, which returns `false` to stop. The checks are
+/// made once, before the first group. Returns `false` unless `sel` is one
+/// part, `cols` holds `sel`'s columns with a word per group and `stage` a
+/// multiplier and offset per output and a shift below 32 (computing
+/// nothing), or if `then` stopped.
+#[inline(always)]
+pub fn fixed_dense(
+    cols: &[u8],
+    sel: &Selection<'_>,
+    stage: &Fixed<'_>,
     out: &mut [u8],
+    mut then: impl FnMut(usize, &[u32; 8], &mut [u8]) -> bool,
 ) -> bool {
     let n = out.len();
-    if n > 32 || multipliers.len() < 4 * n || offsets.len() < 4 * n || shift >= 32 {
+    let fits = n.div_ceil(32) <= sel.stride
+        && sel.offsets.len() <= PART
+        && sel
+            .stride
+            .checked_mul(sel.limit + 1)
+            .and_then(|words| words.checked_mul(4))
+            .is_some_and(|bytes| bytes <= cols.len())
+        && stage.multipliers.len() >= 4 * n
+        && stage.offsets.len() >= 4 * n
+        && stage.shift < 32;
+    if !fits {
         return false;
     }
-    #[cfg(lowbit_v7m)]
-    if let Ok(out) = <&mut [u8; 32]>::try_from(&mut *out) {
-        crate::v7m_columns::fixed_outputs(counts, (multipliers, offsets), (base, with_x), shift, signed, out);
-        return true;
+    for (g, out) in out.chunks_mut(32).enumerate() {
+        let (Some(ms), Some(ps)) = (stage.multipliers.get(128 * g..), stage.offsets.get(128 * g..)) else {
+            return false;
+        };
+        let rows = (ms, ps);
+        let mut counts = [0; 8];
+        #[cfg(lowbit_v7m)]
+        crate::v7m_columns::sum_columns(cols, sel.offsets, sel.stride, g, &mut counts);
+        #[cfg(not(lowbit_v7m))]
+        sum_portable(cols, sel, g, &mut counts);
+        #[cfg(lowbit_v7m)]
+        let done = <&mut [u8; 32]>::try_from(&mut *out).is_ok_and(|out| {
+            crate::v7m_columns::fixed_outputs(&counts, rows, stage.terms, stage.shift, stage.signed, out)
+        });
+        #[cfg(not(lowbit_v7m))]
+        let done = false;
+        if !done {
+            fixed_outputs(&counts, rows, stage, out);
+        }
+        if !then(g, &counts, out) {
+            return false;
+        }
     }
+    true
+}
+
+/// Portable: the outputs of [`fixed_dense`] for one group of at most 32
+/// `out` from their `counts`, with `rows`, the multipliers and offsets of
+/// these outputs (at least a word each per output, checked by the caller).
+pub(crate) fn fixed_outputs(
+    counts: &[u32; 8],
+    (multipliers, offsets): (&[u8], &[u8]),
+    stage: &Fixed<'_>,
+    out: &mut [u8],
+) {
     let word = |bytes: &[u8], o: usize| {
         i32::from_le_bytes([bytes[4 * o], bytes[4 * o + 1], bytes[4 * o + 2], bytes[4 * o + 3]])
     };
+    let (base, with_x) = stage.terms;
     for (o, y) in out.iter_mut().enumerate() {
         let x = (counts[o / 4] >> (8 * (o % 4)) & 0xff) as i32;
         let v = base.wrapping_add(with_x.wrapping_mul(x));
-        let t = v.wrapping_mul(word(multipliers, o)).wrapping_add(word(offsets, o)) >> shift;
-        *y = if signed { t.clamp(-128, 127) } else { t.clamp(0, 255) } as u8;
+        let t = v.wrapping_mul(word(multipliers, o)).wrapping_add(word(offsets, o)) >> stage.shift;
+        *y = if stage.signed {
+            t.clamp(-128, 127)
+        } else {
+            t.clamp(0, 255)
+        } as u8;
     }
-    true
 }

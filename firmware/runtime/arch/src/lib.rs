@@ -47,7 +47,7 @@ mod window;
 mod words;
 
 pub use bits::pack_bits;
-pub use columns::{PART, Selection, column_sums, fixed_outputs, select, sum_columns};
+pub use columns::{Fixed, PART, Selection, column_sums, fixed_dense, select, sum_columns};
 pub use dot::{
     NIBBLE_WORDS_MAX, dot_1x4_s2, dot_1x4_s4, dot_1x4_s8, dot_2x1_s2, dot_2x1_s4, dot_2x1_s8, dot_3x1_s4, dot_4x1_s8,
     dot_rows_1x4_s2, dot_rows_1x4_s4, dot_rows_1x4_s8, dot_rows_4x1_s8, dot_rows_u4, widen_bytes,

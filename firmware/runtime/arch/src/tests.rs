@@ -556,25 +556,98 @@ fn fixed_outputs_shift_and_saturate() {
     // v = 10 - 2·o; (v·768 - 128) >> 8 = 3v - 1 (an arithmetic shift: floor).
     let multipliers: Vec<u8> = (0..32).flat_map(|_| (3i32 << 8).to_le_bytes()).collect();
     let offsets: Vec<u8> = (0..32).flat_map(|_| (-128i32).to_le_bytes()).collect();
-    let run = |terms, shift, signed, out: &mut [u8]| {
-        fixed_outputs(&counts, (&multipliers, &offsets), terms, shift, signed, out)
+    let run = |terms, signed, out: &mut [u8]| {
+        let stage = Fixed {
+            multipliers: &multipliers,
+            offsets: &offsets,
+            terms,
+            shift: 8,
+            signed,
+        };
+        columns::fixed_outputs(&counts, (&multipliers, &offsets), &stage, out);
     };
     let mut out = [0u8; 32];
-    assert!(run((10, -2), 8, true, &mut out));
+    run((10, -2), true, &mut out);
     let v = |o: usize| 10 - 2 * o as i32;
     assert_eq!(out, core::array::from_fn(|o| (3 * v(o) - 1).clamp(-128, 127) as u8));
     let mut five = [0u8; 5];
-    assert!(run((10, -2), 8, false, &mut five));
+    run((10, -2), false, &mut five);
     assert_eq!(five, [29, 23, 17, 11, 5]);
-    assert!(run((100, 2), 8, false, &mut five));
+    run((100, 2), false, &mut five);
     assert_eq!(five, [255; 5]);
-    assert!(!run((10, -2), 32, false, &mut five));
-    assert!(!fixed_outputs(
-        &counts,
-        (&multipliers[..19], &offsets),
-        (10, -2),
-        8,
-        false,
-        &mut five
+}
+
+#[test]
+fn fixed_dense_requantizes_the_counts_of_every_group() {
+    // 70 inputs, 70 outputs (3 words a column, the last one partial):
+    // input i has the lanes of outputs i % 70 and (i + 1) % 70 set, and
+    // the even inputs are listed.
+    let (limit, stride, outputs) = (70usize, 3usize, 70usize);
+    let mut cols = vec![0u32; stride * (limit + 1)];
+    for i in 0..limit {
+        for o in [i % outputs, (i + 1) % outputs] {
+            // Output o is lane 8·(o % 4) + (o % 32) / 4 of word o / 32.
+            cols[stride * i + o / 32] |= 1 << (8 * (o % 4) + (o % 32) / 4);
+        }
+    }
+    let bytes: Vec<u8> = cols.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let mut bits: Vec<u32> = vec![0x5555_5555, 0x5555_5555, 0x5555_5555];
+    let mut list = vec![0u32; 40];
+    let sel = select(&mut bits, limit, stride, &mut list).unwrap();
+    assert!(!sel.inverted());
+    // M_o = 64·(o + 1), P_o = 3·256: out = ((5 - 2·1)·M_o + P_o) >> 8.
+    let words = |f: &dyn Fn(usize) -> i32| -> Vec<u8> { (0..outputs).flat_map(|o| f(o).to_le_bytes()).collect() };
+    let (multipliers, offsets) = (words(&|o| 64 * (o as i32 + 1)), words(&|_| 3 << 8));
+    let stage = Fixed {
+        multipliers: &multipliers,
+        offsets: &offsets,
+        terms: (5, -2),
+        shift: 8,
+        signed: false,
+    };
+    let mut out = vec![0u8; outputs];
+    let mut seen = Vec::new();
+    let then = |g: usize, counts: &[u32; 8], out: &mut [u8]| {
+        seen.push((
+            g,
+            out.len(),
+            (0..out.len())
+                .map(|o| counts[o / 4] >> (8 * (o % 4)) & 0xff)
+                .collect::<Vec<_>>(),
+        ));
+        true
+    };
+    assert!(fixed_dense(&bytes, &sel, &stage, &mut out, then));
+    let expected: Vec<u8> = (0..outputs)
+        .map(|o| ((3 * 64 * (o as i32 + 1) + (3 << 8)) >> 8) as u8)
+        .collect();
+    assert_eq!(out, expected);
+    let groups: Vec<(usize, usize)> = seen.iter().map(|(g, n, _)| (*g, *n)).collect();
+    assert_eq!(groups, [(0, 32), (1, 32), (2, 6)]);
+    // Each output has exactly one even input among i = o and i = o - 1.
+    assert!(seen.iter().all(|(_, _, counts)| counts.iter().all(|&x| x == 1)));
+    // Rejected, computing nothing: a shift of 32, a missing offset, a
+    // missing column word; and stopped by `then`.
+    let mut untouched = vec![7u8; outputs];
+    let shift_32 = Fixed { shift: 32, ..stage };
+    assert!(!fixed_dense(&bytes, &sel, &shift_32, &mut untouched, |_, _, _| true));
+    let short = Fixed {
+        offsets: &offsets[..4 * outputs - 1],
+        ..stage
+    };
+    assert!(!fixed_dense(&bytes, &sel, &short, &mut untouched, |_, _, _| true));
+    assert!(!fixed_dense(
+        &bytes[..bytes.len() - 1],
+        &sel,
+        &stage,
+        &mut untouched,
+        |_, _, _| true
     ));
+    assert_eq!(untouched, vec![7u8; outputs]);
+    let mut calls = 0;
+    assert!(!fixed_dense(&bytes, &sel, &stage, &mut untouched, |_, _, _| {
+        calls += 1;
+        false
+    }));
+    assert_eq!(calls, 1);
 }

@@ -19,8 +19,12 @@
 //! allocator may not hand out), saved on the stack first and restored at
 //! the end. [`column_sums`] reads the eight words of `counts`, the 64
 //! bytes of `terms` (checked by the wrapper; `LDR` takes them from any
-//! address) and writes the 32 `i32` of `sums`. None of the loops preserves
-//! the flags.
+//! address) and writes the 32 `i32` of `sums`. [`fixed_outputs`] reads the
+//! eight words of `counts` and 32 words each of `multipliers` and
+//! `offsets`, which it checks are word-aligned (`LDRD` needs that), and
+//! writes the 32 bytes of `out`; it counts its turns in `r7`, saved and
+//! restored like [`sum_columns`] does. None of the loops preserves the
+//! flags.
 #![allow(unsafe_code)]
 
 use core::arch::asm;
@@ -336,18 +340,26 @@ pub(crate) fn column_sums(counts: &[u32; 8], terms: &[u8], base: i32, with: (i16
     }
 }
 
-/// One output of [`fixed_outputs`]: `$x` holds its count (the `UXTB` /
-/// `LSR` that took it out of the counts word is the first line); `$sat` is
-/// `ssat` or `usat`.
-macro_rules! fixed_output {
-    ($extract:literal, $sat:literal) => {
+/// Two outputs of [`fixed_outputs`]: `LDRD` their multipliers and
+/// offsets, then each count (the `UXTB` / `LSR` that takes it out of the
+/// counts word comes first) through the stage; `$sat` is `ssat` or `usat`.
+macro_rules! fixed_pair {
+    ($first:literal, $second:literal, $sat:literal) => {
         concat!(
-            $extract,
+            "ldrd {m0}, {m1}, [{pm}], #8\n",
+            "ldrd {p0}, {p1}, [{pp}], #8\n",
+            $first,
             "\n",
             "mla {x}, {x}, {wx}, {base}\n",
-            "ldr {m}, [{pm}], #4\n",
-            "ldr {p}, [{pp}], #4\n",
-            "mla {x}, {x}, {m}, {p}\n",
+            "mla {x}, {x}, {m0}, {p0}\n",
+            "asr {x}, {x}, {sh}\n",
+            $sat,
+            " {x}, #8, {x}\n",
+            "strb {x}, [{po}], #1\n",
+            $second,
+            "\n",
+            "mla {x}, {x}, {wx}, {base}\n",
+            "mla {x}, {x}, {m1}, {p1}\n",
             "asr {x}, {x}, {sh}\n",
             $sat,
             " {x}, #8, {x}\n",
@@ -361,18 +373,20 @@ macro_rules! fixed_quad {
     ($sat:literal) => {
         concat!(
             "ldr {w}, [{pc}], #4\n",
-            fixed_output!("uxtb {x}, {w}", $sat),
-            fixed_output!("uxtb {x}, {w}, ror #8", $sat),
-            fixed_output!("uxtb {x}, {w}, ror #16", $sat),
-            fixed_output!("lsr {x}, {w}, #24", $sat),
+            fixed_pair!("uxtb {x}, {w}", "uxtb {x}, {w}, ror #8", $sat),
+            fixed_pair!("uxtb {x}, {w}, ror #16", "lsr {x}, {w}, #24", $sat),
         )
     };
 }
 
-/// See [`crate::columns::fixed_outputs`]: 32 outputs, a counts word (four
-/// outputs) a turn; the wrapper checked that `multipliers` and `offsets`
-/// hold 32 words each (any address: `LDR` reads unaligned words) and
-/// `shift < 32`.
+/// `out[o] = sat((v · M_o + P_o) >> shift)` for the 32 outputs, as
+/// [`crate::columns::fixed_dense`] defines it: a counts word (four outputs)
+/// a turn, counted down in `r7` (the frame pointer, which the allocator
+/// may not hand out), saved on the stack first and restored at the end.
+/// The wrapper checked `shift < 32`. `multipliers` and `offsets` are read
+/// two words at a time by `LDRD`, which needs word-aligned addresses:
+/// returns `false`, computing nothing, unless both are aligned and hold 32
+/// words (the wrapper then computes the outputs portably).
 #[inline(never)]
 pub(crate) fn fixed_outputs(
     counts: &[u32; 8],
@@ -381,34 +395,39 @@ pub(crate) fn fixed_outputs(
     shift: u32,
     signed: bool,
     out: &mut [u8; 32],
-) {
-    if multipliers.len() < 128 || offsets.len() < 128 {
-        return;
+) -> bool {
+    let aligned = |b: &[u8]| b.as_ptr().addr().is_multiple_of(4) && b.len() >= 128;
+    if !aligned(multipliers) || !aligned(offsets) {
+        return false;
     }
     macro_rules! run {
         ($sat:literal) => {
             // SAFETY: see the module docs and above: eight turns read a
-            // word of `counts` and four of `multipliers` and `offsets` each
-            // and store four bytes of `out`.
+            // word of `counts` and four aligned words of `multipliers` and
+            // `offsets` each and store four bytes of `out`; `r7` is pushed
+            // and popped around the loop.
             unsafe {
                 asm!(
+                    "push {{r7}}",
+                    "mov r7, #8",
                     "2:",
                     fixed_quad!($sat),
-                    "subs {n}, {n}, #1",
+                    "subs r7, r7, #1",
                     "bne 2b",
+                    "pop {{r7}}",
                     pc = inout(reg) counts.as_ptr() => _,
                     pm = inout(reg) multipliers.as_ptr() => _,
                     pp = inout(reg) offsets.as_ptr() => _,
                     po = inout(reg) out.as_mut_ptr() => _,
-                    n = inout(reg) 8u32 => _,
                     wx = in(reg) with_x,
                     base = in(reg) base,
                     sh = in(reg) shift,
                     w = out(reg) _,
                     x = out(reg) _,
-                    m = out(reg) _,
-                    p = out(reg) _,
-                    options(nostack),
+                    m0 = out(reg) _,
+                    m1 = out(reg) _,
+                    p0 = out(reg) _,
+                    p1 = out(reg) _,
                 )
             }
         };
@@ -418,4 +437,5 @@ pub(crate) fn fixed_outputs(
     } else {
         run!("usat");
     }
+    true
 }

@@ -388,21 +388,20 @@ fn dense_columns(a: &DenseArgs<'_>, levels: Levels, x: &[u8], y: &mut [u8], scra
     // listed columns (`A_o`, or `C_o` when inverted; see the module docs).
     let (base, with_b, with_x) = terms(levels, sel.inverted(), n as i32, set);
     if !stage.is_empty() {
-        let stage = Stage::read(stage, a, sel.inverted())?;
-        let mut parts = sel.parts();
-        let first = parts.next();
-        if parts.next().is_some() {
-            return Err(Fault);
-        }
-        for (g, out) in y.chunks_mut(32).enumerate() {
-            let counts = match &first {
-                Some(part) => column_bytes(cols, part, g)?,
-                None => [0; 8],
-            };
-            let terms = (base, i32::from(with_b), i32::from(with_x));
-            stage.store(a, out, (&counts, row_counts), 32 * g, terms)?;
-        }
-        return Ok(());
+        let (fixed, floats) = stage_of(stage, a, sel.inverted(), (base, i32::from(with_x)))?;
+        let terms = (base, i32::from(with_b), i32::from(with_x));
+        // Rows on the float stage are rare: a mask word per group says
+        // which.
+        let then = |g: usize, counts: &[u32; 8], out: &mut [u8]| match floats.get(g).map(|w| u32::from_le_bytes(*w)) {
+            Some(0) => true,
+            Some(mask) => float_rows(a, mask, out, (counts, row_counts), 32 * g, terms).is_ok(),
+            None => false,
+        };
+        return if lowbit_arch::fixed_dense(cols, &sel, &fixed, y, then) {
+            Ok(())
+        } else {
+            Err(Fault)
+        };
     }
     for ((g, out), counts) in y.chunks_mut(32).enumerate().zip(row_counts.chunks(64)) {
         let mut parts = sel.parts();
@@ -426,88 +425,71 @@ fn dense_columns(a: &DenseArgs<'_>, levels: Levels, x: &[u8], y: &mut [u8], scra
     Ok(())
 }
 
-/// A stored fixed-point output stage (see [`stage_len`]), with the
-/// offsets of the polarity listed.
-struct Stage<'a> {
-    /// `k`, below 32.
-    shift: u32,
-    /// `SSAT` (`i8` outputs) or `USAT` (`u8`).
-    signed: bool,
-    /// `M_o` of every row.
-    multipliers: &'a [[u8; 4]],
-    /// `P_o` (or `P'_o`) of every row.
-    offsets: &'a [[u8; 4]],
-    /// The rows that keep the float stage, a bit each.
-    floats: &'a [[u8; 4]],
+/// The stored fixed-point output stage (see [`stage_len`]) of the layer `a`
+/// in `bytes`, with the offsets for the clear bits listed when `inverted`
+/// and the layer's `terms`, and its mask of the rows that keep the float
+/// stage (a word per 32 rows).
+fn stage_of<'a>(
+    bytes: &'a [u8],
+    a: &DenseArgs<'_>,
+    inverted: bool,
+    terms: (i32, i32),
+) -> Result<(lowbit_arch::Fixed<'a>, &'a [[u8; 4]]), Fault> {
+    let o = 4 * a.outputs;
+    let (shift, rows) = bytes.split_first_chunk::<4>().ok_or(Fault)?;
+    let shift = u32::from_le_bytes(*shift);
+    if bytes.len() != stage_len(a.outputs) || shift >= 32 {
+        return Err(Fault);
+    }
+    let (multipliers, rest) = rows.split_at_checked(o).ok_or(Fault)?;
+    let (offsets, floats) = rest.split_at_checked(2 * o).ok_or(Fault)?;
+    let offsets = offsets.get(if inverted { o..2 * o } else { 0..o }).ok_or(Fault)?;
+    let signed = match a.out.clamp() {
+        Clamp::I8 => true,
+        Clamp::U8 => false,
+        Clamp::Range(..) => return Err(Fault),
+    };
+    let fixed = lowbit_arch::Fixed {
+        multipliers,
+        offsets,
+        terms,
+        shift,
+        signed,
+    };
+    Ok((fixed, floats.as_chunks::<4>().0))
 }
 
-impl<'a> Stage<'a> {
-    /// The stage of the layer `a` in `bytes`, with the offsets for the clear
-    /// bits listed when `inverted`.
-    fn read(bytes: &'a [u8], a: &DenseArgs<'_>, inverted: bool) -> Result<Stage<'a>, Fault> {
-        let o = a.outputs;
-        let (shift, rows) = bytes.split_first_chunk::<4>().ok_or(Fault)?;
-        let rows = rows.as_chunks::<4>().0;
-        let shift = u32::from_le_bytes(*shift);
-        if bytes.len() != stage_len(o) || shift >= 32 {
-            return Err(Fault);
-        }
-        let (multipliers, rest) = rows.split_at_checked(o).ok_or(Fault)?;
-        let (offsets, floats) = rest.split_at_checked(2 * o).ok_or(Fault)?;
-        let offsets = offsets.get(if inverted { o..2 * o } else { 0..o }).ok_or(Fault)?;
-        Ok(Stage {
-            shift,
-            signed: match a.out.clamp() {
-                Clamp::I8 => true,
-                Clamp::U8 => false,
-                Clamp::Range(..) => return Err(Fault),
-            },
-            multipliers,
-            offsets,
-            floats,
-        })
-    }
-
-    /// The outputs `first..first + out.len()` (at most 32) of the layer `a`
-    /// from their counts (bytes in output order, as
-    /// `lowbit_arch::sum_columns` returns them): `sat((v · M_o + P_o) >> k)`
-    /// with `v = base + with_x · X_o`, then the rows that keep the float
-    /// stage from their sums (`row_counts` holds each row's `B_o`).
-    #[inline(always)]
-    fn store(
-        &self,
-        a: &DenseArgs<'_>,
-        out: &mut [u8],
-        (counts, row_counts): (&[u32; 8], &[u8]),
-        first: usize,
-        (base, with_b, with_x): (i32, i32, i32),
-    ) -> Result<(), Fault> {
-        let rows = first..first + out.len();
-        let (ms, ps) = (
-            self.multipliers.get(rows.clone()).ok_or(Fault)?.as_flattened(),
-            self.offsets.get(rows).ok_or(Fault)?.as_flattened(),
+/// Requantizes again, from their sums, the outputs among
+/// `first..first + out.len()` (at most 32) of the layer `a` set in `mask`:
+/// those that keep the float stage, given their counts (bytes in output
+/// order, as `lowbit_arch::sum_columns` returns them; `row_counts` holds
+/// each row's `B_o`).
+#[inline(never)]
+#[cold]
+fn float_rows(
+    a: &DenseArgs<'_>,
+    mut mask: u32,
+    out: &mut [u8],
+    (counts, row_counts): (&[u32; 8], &[u8]),
+    first: usize,
+    (base, with_b, with_x): (i32, i32, i32),
+) -> Result<(), Fault> {
+    while mask != 0 {
+        let c = mask.trailing_zeros() as usize;
+        mask &= mask - 1;
+        let o = first + c;
+        let x = (counts.get(c / 4).ok_or(Fault)? >> (8 * (c % 4)) & 0xff) as i32;
+        let at = 2 * count_slot(o);
+        let b = row_counts.get(at..at + 2).ok_or(Fault)?;
+        let sum = base + with_b * i32::from(i16::from_le_bytes([b[0], b[1]])) + with_x * x;
+        let bias = a.bias.get(4 * o..4 * o + 4).ok_or(Fault)?;
+        let channel = a.out.channel(
+            a.out.multiplier(o)?,
+            i32::from_le_bytes([bias[0], bias[1], bias[2], bias[3]]),
         );
-        if !lowbit_arch::fixed_outputs(counts, (ms, ps), (base, with_x), self.shift, self.signed, out) {
-            return Err(Fault);
-        }
-        let mut floats = u32::from_le_bytes(*self.floats.get(first / 32).ok_or(Fault)?);
-        while floats != 0 {
-            let c = floats.trailing_zeros() as usize;
-            floats &= floats - 1;
-            let o = first + c;
-            let x = (counts.get(c / 4).ok_or(Fault)? >> (8 * (c % 4)) & 0xff) as i32;
-            let at = 2 * count_slot(o);
-            let b = row_counts.get(at..at + 2).ok_or(Fault)?;
-            let sum = base + with_b * i32::from(i16::from_le_bytes([b[0], b[1]])) + with_x * x;
-            let bias = a.bias.get(4 * o..4 * o + 4).ok_or(Fault)?;
-            let channel = a.out.channel(
-                a.out.multiplier(o)?,
-                i32::from_le_bytes([bias[0], bias[1], bias[2], bias[3]]),
-            );
-            *out.get_mut(c).ok_or(Fault)? = channel.store(sum);
-        }
-        Ok(())
+        *out.get_mut(c).ok_or(Fault)? = channel.store(sum);
     }
+    Ok(())
 }
 
 /// The counts of lanes of word `group` of the columns `part` lists, as

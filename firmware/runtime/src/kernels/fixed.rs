@@ -6,13 +6,16 @@
 //! for the layer, such that `sat((acc · M + R) >> k)` (`sat` the full
 //! `i8` or `u8` range, one `SSAT`/`USAT`) equals
 //! [`arith::requantize`](crate::arith::requantize)`(acc, m, zp, lo, hi)`
-//! for **every** accumulator of the range ([`Clamp::I8`] or [`Clamp::U8`]): the builder searches for them
-//! and checks each accumulator, and keeps the float output stage when none
-//! exist (a product that lands exactly on a half between two integers can
-//! make the rounded values no line's floor). With them the device spends
+//! for **every** accumulator of the range
+//! ([`Clamp::I8`](super::Clamp::I8) or [`Clamp::U8`](super::Clamp::U8)):
+//! the builder searches for them and checks each accumulator, and keeps
+//! the float output stage when none exist (a product that lands exactly on
+//! a half between two integers can make the rounded values no line's
+//! floor). With them the device spends
 //! two integer multiply-adds, a shift and a saturation per output instead
 //! of the float conversions.
 
+#[cfg(feature = "std")]
 use super::Clamp;
 
 /// Shifts tried, largest first: more fraction bits fit a multiplier more
