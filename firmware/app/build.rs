@@ -8,7 +8,8 @@
 //! - `LOWBIT_IMAGE` (feature `embedded` only): the image to build in.
 //!
 //! Outputs in `OUT_DIR`: `memory.x` (included by cortex-m-rt's / riscv-rt's
-//! `link.x`) and `embedded.rs` (buffer sizes; embedded mode only); the cfg
+//! `link.x`), `plan.rs` (the board's `plan_ops`) and `embedded.rs` (buffer
+//! sizes; embedded mode only); the cfg
 //! `lowbit_armv6m` on Cortex-M0/M0+ (no DWT cycle counter).
 
 use std::{env, fs, path::PathBuf};
@@ -31,6 +32,7 @@ struct Memory {
     flash: Region,
     ram: Region,
     stack_size: u64,
+    plan_ops: usize,
     image: Region,
     boot2: Option<Region>,
 }
@@ -90,6 +92,12 @@ fn run() -> Result<()> {
     fs::write(out_dir.join("memory.x"), memory_x(&board.memory, riscv)?).map_err(|e| e.to_string())?;
     println!("cargo::rustc-link-search={}", out_dir.display());
     println!("cargo::rustc-env=LOWBIT_BOARD_NAME={}", board.name);
+    let plan = format!(
+        "/// Ops whose kernel arguments the application builds once (the board's `plan_ops`).\n\
+         pub const PLAN_OPS: usize = {};\n",
+        board.memory.plan_ops
+    );
+    fs::write(out_dir.join("plan.rs"), plan).map_err(|e| e.to_string())?;
 
     if env::var_os("CARGO_FEATURE_EMBEDDED").is_some() {
         embed_image(&out_dir)?;

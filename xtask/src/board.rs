@@ -100,6 +100,10 @@ pub struct Memory {
     pub ram: Region,
     /// Bytes reserved for the stack at the top of RAM.
     pub stack_size: u64,
+    /// Ops whose kernel arguments the firmware builds once and keeps on
+    /// the stack (a `lowbit_runtime::Plan`, 164 bytes an op on 32-bit
+    /// targets); a model with more ops builds them before each op.
+    pub plan_ops: usize,
     /// Loaded mode: where the runner writes the image (end of flash or RAM).
     pub image: Region,
     /// RP2040: the second-stage boot loader's slot.
@@ -294,10 +298,11 @@ pub fn list(boards: &Boards) -> Result<()> {
         }
         println!(
             "  flash {}
-  ram   {} (stack {} KiB at the top)",
+  ram   {} (stack {} KiB at the top, a plan of {} ops on it)",
             m.flash,
             m.ram,
-            m.stack_size / 1024
+            m.stack_size / 1024,
+            m.plan_ops
         );
         println!("  image {} (loaded mode)", m.image);
     }

@@ -4,10 +4,10 @@
 //! - **Layers** ([`layers`]): each variant (layer × weight bits ×
 //!   activation type) is a one-op program run twice on the loaded-mode
 //!   firmware built with `layer-bench`, whose markers enclose only
-//!   `Model::execute`. Both counts must be equal and the outputs bit-exact
+//!   `Plan::execute`. Both counts must be equal and the outputs bit-exact
 //!   with the host runtime. Results: `target/lowbit-bench/layers.{md,json}`.
 //! - **Models**: every example and corpus model on the normal loaded-mode
-//!   firmware (markers around the whole `Model::run`), first input twice.
+//!   firmware (markers around the whole `Plan::run`), first input twice.
 //!   Results: `target/lowbit-bench/models.{md,json}`.
 //! - **Runtime size**: `.text` of the `lowbit_runtime`/`lowbit_arch`
 //!   functions in the layer firmware (which holds every kernel), and in a
@@ -61,7 +61,7 @@ pub struct LayerRow {
     pub act_type: String,
     /// Multiply-accumulates of the layer.
     pub macs: u64,
-    /// Instructions of `Model::execute`, summed over the slices.
+    /// Instructions of `Plan::execute`, summed over the slices.
     pub instructions: u64,
     /// `instructions / macs`.
     pub instr_per_mac: f64,
@@ -78,7 +78,7 @@ pub struct ModelRow {
     pub model: String,
     /// Multiply-accumulates per inference (from the lowering report).
     pub macs: Option<u64>,
-    /// Instructions of the whole `Model::run`, or why it did not run.
+    /// Instructions of the whole `Plan::run`, or why it did not run.
     pub instructions: Result<u64, String>,
 }
 
@@ -150,7 +150,7 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
         markdown += &format!("## {}\n\n{}\n", board.name, layer_table(&rows, &board.name));
     }
     markdown += &size_table(&sizes);
-    markdown += "\nInstructions: TCG plugin around `Model::execute` of a one-op program (firmware feature \
+    markdown += "\nInstructions: TCG plugin around `Plan::execute` of a one-op program (firmware feature \
                  `layer-bench`), equal over two inferences, outputs bit-exact with the host runtime. Cells: \
                  instructions per MAC (`*`: the layer ran in channel slices to fit the board's RAM, counts \
                  summed). Runtime .text: functions of lowbit_runtime and lowbit_arch in that firmware (every \
@@ -401,7 +401,8 @@ fn model_table(rows: &[ModelRow]) -> String {
         })
         .collect();
     format!(
-        "{}\nInstructions per inference (whole `Model::run`, TCG plugin, loaded-mode firmware), first input; \
+        "{}\nInstructions per inference (the whole `Plan::run`, kernel arguments built once before the first input, or \
+         `Model::run` for a model with more ops than the board's `plan_ops`; TCG plugin, loaded-mode firmware), first input; \
          in brackets per MAC of the lowering report.\n",
         table(&headers, &cells)
     )

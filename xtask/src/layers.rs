@@ -3,7 +3,7 @@
 //!
 //! Every layer is built on the host with `ProgramBuilder` from seeded random
 //! weights, biases, per-channel multipliers and inputs, so a run measures
-//! exactly the runtime's `Model::execute` for a one-op program. A layer
+//! exactly the runtime's `Plan::execute` for a one-op program. A layer
 //! whose arena does not fit a board's free RAM is split into slices of its
 //! output channels (depthwise: of its channels), each a program of its own;
 //! their counts are summed.

@@ -2,7 +2,7 @@
 
 use defmt::Display2Format;
 use lowbit_image::{Image, crc32};
-use lowbit_runtime::Model;
+use lowbit_runtime::{Model, Plan};
 
 use crate::{
     counter::Counter,
@@ -64,12 +64,15 @@ pub fn run() -> ExitStatus {
         return ExitStatus::BadInput;
     }
 
+    // A model with more ops than the board's plan holds builds each op's
+    // arguments before running it.
+    let plan = model.plan(sys::take_plan_slots()).ok();
     let counter = Counter::start();
     let output_info = model.output();
     for index in 0..image.input_count {
         let Some(input) = image.input(index) else { return ExitStatus::BadInput };
         let before = counter.now();
-        let result = infer(&model, arena, input, output);
+        let result = infer(&model, plan.as_ref(), arena, input, output);
         let after = counter.now();
         if let Err(error) = result {
             defmt::error!("lowbit.error inference {=u32}: {}", index, Display2Format(&error));
@@ -85,24 +88,50 @@ pub fn run() -> ExitStatus {
     ExitStatus::Success
 }
 
+/// The board's `plan_ops`: ops whose kernel arguments are built once,
+/// before the first inference.
+mod board {
+    include!(concat!(env!("OUT_DIR"), "/plan.rs"));
+}
+pub use board::PLAN_OPS;
+
 /// One inference between the instruction-count markers: the whole
-/// `Model::run` (input check and copy, every op, output copy).
+/// `Plan::run` (or `Model::run` without a plan: input check and copy, every
+/// op, output copy).
 #[cfg(not(feature = "layer-bench"))]
-fn infer(model: &Model<'_>, arena: &mut [u8], input: &[u8], output: &mut [u8]) -> Result<(), lowbit_runtime::Error> {
+fn infer(
+    model: &Model<'_>,
+    plan: Option<&Plan<'_, '_>>,
+    arena: &mut [u8],
+    input: &[u8],
+    output: &mut [u8],
+) -> Result<(), lowbit_runtime::Error> {
     sys::inference_start();
-    let result = model.run(arena, input, output);
+    let result = match plan {
+        Some(plan) => plan.run(arena, input, output),
+        None => model.run(arena, input, output),
+    };
     sys::inference_end();
     result
 }
 
-/// One inference with only `Model::execute` (the ops) between the
-/// instruction-count markers: the layer benchmark times single-op programs
-/// without the input and output copies.
+/// One inference with only `Plan::execute` (or `Model::execute`: the ops)
+/// between the instruction-count markers: the layer benchmark times
+/// single-op programs without the input and output copies.
 #[cfg(feature = "layer-bench")]
-fn infer(model: &Model<'_>, arena: &mut [u8], input: &[u8], output: &mut [u8]) -> Result<(), lowbit_runtime::Error> {
+fn infer(
+    model: &Model<'_>,
+    plan: Option<&Plan<'_, '_>>,
+    arena: &mut [u8],
+    input: &[u8],
+    output: &mut [u8],
+) -> Result<(), lowbit_runtime::Error> {
     model.write_input(arena, input)?;
     sys::inference_start();
-    let result = model.execute(arena);
+    let result = match plan {
+        Some(plan) => plan.execute(arena),
+        None => model.execute(arena),
+    };
     sys::inference_end();
     result?;
     model.read_output(arena, output)

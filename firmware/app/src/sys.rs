@@ -1,7 +1,7 @@
 //! The audited module: every `unsafe` operation of the firmware lives here.
 //!
 //! - Turning linker-symbol addresses (image region, free RAM) into slices.
-//! - Handing out the embedded-mode static buffers once.
+//! - Handing out the embedded-mode static buffers and the plan's slots once.
 //! - Painting the stack at boot and measuring how deep it was used.
 //! - Symbols the host looks up by name (`no_mangle` markers, trap handlers,
 //!   the RP2040 boot loader section).
@@ -10,8 +10,12 @@
 //! (`clippy::undocumented_unsafe_blocks` is denied).
 #![allow(unsafe_code)]
 
+use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicBool, Ordering};
 
+use lowbit_runtime::PlanSlot;
+
+use crate::app::PLAN_OPS;
 use crate::exit::{self, ExitStatus};
 
 /// Set when the mutable buffers have been handed out.
@@ -122,6 +126,28 @@ pub fn take_static_buffers() -> (&'static mut [u8], &'static mut [u8]) {
     // SAFETY: claim_buffers guarantees this runs once, so these are the only
     // references to the two statics for the rest of the program.
     unsafe { (&mut (*arena).0, &mut *output) }
+}
+
+/// Set when the plan's slots have been handed out.
+static SLOTS_TAKEN: AtomicBool = AtomicBool::new(false);
+
+/// The board's `plan_ops` slots for a `lowbit_runtime::Plan`, a static in
+/// `.uninit` (the linker places it, the arena is what RAM has left, and
+/// unlike `.data` it takes no flash: an empty slot is not all zeros, so it
+/// could not live in `.bss`), emptied here.
+///
+/// Panics if called twice (the slots are handed out as `&'static mut`).
+pub fn take_plan_slots() -> &'static mut [PlanSlot<'static>] {
+    #[unsafe(link_section = ".uninit.lowbit_plan")]
+    static mut SLOTS: MaybeUninit<[PlanSlot<'static>; PLAN_OPS]> = MaybeUninit::uninit();
+    // Single core and only called from thread mode (see `claim_buffers`).
+    assert!(!SLOTS_TAKEN.load(Ordering::Relaxed), "plan slots taken twice");
+    SLOTS_TAKEN.store(true, Ordering::Relaxed);
+    let slots = &raw mut SLOTS;
+    // SAFETY: the flag above makes this the only reference ever created to
+    // the static for the rest of the program; `MaybeUninit` may hold any
+    // bytes, and `write` initializes every slot before it is handed out.
+    unsafe { (*slots).write([PlanSlot::EMPTY; PLAN_OPS]) }
 }
 
 /// Marker the host's instruction-count plugin starts counting at.

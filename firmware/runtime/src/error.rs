@@ -101,6 +101,14 @@ pub enum Error {
         /// Position of the first offending element.
         index: usize,
     },
+    /// [`Model::plan`](crate::Model::plan) was asked for a plan of fewer
+    /// ops than the model has.
+    PlanTooSmall {
+        /// Ops the model has.
+        ops: usize,
+        /// Ops the plan holds.
+        capacity: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -141,6 +149,9 @@ impl fmt::Display for Error {
                     f,
                     "input element {index} is outside the input's declared quantized range"
                 )
+            }
+            Error::PlanTooSmall { ops, capacity } => {
+                write!(f, "the model has {ops} ops, the plan holds {capacity}")
             }
         }
     }

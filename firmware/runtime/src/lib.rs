@@ -42,4 +42,4 @@ mod plan;
 
 pub use error::Error;
 pub use format::{FORMAT_VERSION, Kernel, MAGIC, MAX_DIM, MAX_RANK, OpKind, Shape, TensorQuant, WeightFormat};
-pub use model::{Model, TensorInfo};
+pub use model::{Model, Plan, PlanSlot, TensorInfo};

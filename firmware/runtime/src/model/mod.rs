@@ -2,6 +2,7 @@
 
 #[cfg(feature = "std")]
 mod features;
+mod plan;
 mod prepare;
 #[cfg(test)]
 mod tests;
@@ -10,6 +11,7 @@ mod validate;
 use crate::Error;
 use crate::format::{Head, Header, OpRecord, Shape, TENSOR_RECORD_LEN, TensorQuant, TensorRecord};
 use crate::kernels::Values;
+pub use plan::{Plan, PlanSlot};
 use prepare::Step;
 
 /// Shape and quantization of a model input or output.

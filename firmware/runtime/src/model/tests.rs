@@ -67,3 +67,37 @@ fn a_fixed_point_stage_with_a_shift_of_32_or_more_is_rejected() {
         );
     }
 }
+
+#[test]
+fn a_plan_holds_every_op_or_says_how_many_it_lacks_room_for() {
+    let bytes = staged_binary_dense();
+    let model = Model::from_bytes(&bytes).unwrap();
+    assert_eq!(
+        model.plan(&mut []).err(),
+        Some(Error::PlanTooSmall { ops: 1, capacity: 0 })
+    );
+    let mut slots = [super::PlanSlot::EMPTY, super::PlanSlot::EMPTY];
+    let plan = model.plan(&mut slots).unwrap();
+    let input: std::vec::Vec<u8> = (0..256).map(|i| if i % 3 == 0 { 0xff } else { 1 }).collect();
+    let expected = model.run_to_vec(&input).unwrap();
+    let mut arena = std::vec![0; model.arena_size()];
+    let mut output = std::vec![0; 64];
+    plan.run(&mut arena, &input, &mut output).unwrap();
+    assert_eq!(output, expected);
+    // The same checks as `Model::run`.
+    assert_eq!(
+        plan.run(&mut arena[..model.arena_size() - 1], &input, &mut output)
+            .err(),
+        Some(Error::ArenaTooSmall {
+            needed: model.arena_size(),
+            got: model.arena_size() - 1
+        })
+    );
+    assert_eq!(
+        plan.run(&mut arena, &input[1..], &mut output).err(),
+        Some(Error::BadInputLen {
+            expected: 256,
+            got: 255
+        })
+    );
+}

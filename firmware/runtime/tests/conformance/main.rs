@@ -144,10 +144,18 @@ pub fn from_bytes(bytes: &[u8], signed: bool) -> Vec<i32> {
         .collect()
 }
 
-/// Parses `bytes`, runs the model on `input` and returns the output values.
+/// Parses `bytes`, runs the model on `input` and returns the output values,
+/// after checking that a [`lowbit_runtime::Plan`] of the model computes
+/// the same bytes.
 pub fn run(bytes: &[u8], input: &[i32]) -> Vec<i32> {
     let model = Model::from_bytes(bytes).expect("built model must validate");
     let out = model.run_to_vec(&to_bytes(input)).expect("run");
+    let mut slots: Vec<_> = (0..model.op_count()).map(|_| lowbit_runtime::PlanSlot::EMPTY).collect();
+    let plan = model.plan(&mut slots).expect("a slot per op");
+    let (mut arena, mut planned) = (vec![0xa5; model.arena_size()], vec![0; out.len()]);
+    plan.run(&mut arena, &to_bytes(input), &mut planned)
+        .expect("planned run");
+    assert_eq!(planned, out, "the plan computes other bytes than the model");
     from_bytes(&out, model.output().quant.signed)
 }
 
