@@ -391,17 +391,17 @@ fn dense_columns(a: &DenseArgs<'_>, levels: Levels, x: &[u8], y: &mut [u8], scra
         let (fixed, floats) = stage_of(stage, a, sel.inverted(), (base, i32::from(with_x)))?;
         let terms = (base, i32::from(with_b), i32::from(with_x));
         // Rows on the float stage are rare: a mask word per group says
-        // which.
-        let then = |g: usize, counts: &[u32; 8], out: &mut [u8]| match floats.get(g).map(|w| u32::from_le_bytes(*w)) {
-            Some(0) => true,
-            Some(mask) => float_rows(a, mask, out, (counts, row_counts), 32 * g, terms).is_ok(),
-            None => false,
-        };
-        return if lowbit_arch::fixed_dense(cols, &sel, &fixed, y, then) {
-            Ok(())
+        // which, and without any the counts are not looked at again.
+        let done = if floats.iter().all(|w| *w == [0; 4]) {
+            lowbit_arch::fixed_dense(cols, &sel, &fixed, y, |_, _, _| true)
         } else {
-            Err(Fault)
+            let then = |g: usize, counts: &[u32; 8], out: &mut [u8]| match floats.get(g) {
+                Some(mask) => float_rows(a, u32::from_le_bytes(*mask), out, (counts, row_counts), 32 * g, terms).is_ok(),
+                None => false,
+            };
+            lowbit_arch::fixed_dense(cols, &sel, &fixed, y, then)
         };
+        return if done { Ok(()) } else { Err(Fault) };
     }
     for ((g, out), counts) in y.chunks_mut(32).enumerate().zip(row_counts.chunks(64)) {
         let mut parts = sel.parts();
