@@ -32,7 +32,9 @@ use core::arch::asm;
 /// For every set bit `i` of `bits`, lowest first, `column · (i + 1)` into
 /// `list` (exactly one entry per set bit): `RBIT` puts input `32k` of word
 /// `k` at bit 31, `CLZ` counts the clear bits before the next set one, and
-/// shifting them and it out moves the offset past it.
+/// shifting them and it out moves the offset past it. Two bits a turn, the
+/// offsets in `r2` and `r3` stored by one `STM` (a lone last bit of a word
+/// by `STR`).
 #[inline(never)]
 pub(crate) fn list_columns(bits: &[u32], column: u32, list: &mut [u32]) {
     if bits.is_empty() || list.is_empty() {
@@ -46,19 +48,28 @@ pub(crate) fn list_columns(bits: &[u32], column: u32, list: &mut [u32]) {
             "mov {next}, #0",
             "2:",
             "ldr {w}, [{pb}], #4",
-            "mov {p}, {next}",
+            "mov r3, {next}",
             "add {next}, {next}, {column}, lsl #5",
             "rbit {w}, {w}",
             "cmp {w}, #0",
             "beq 4f",
-            // One set bit: skip the clear ones and it.
+            // A set bit: skip the clear ones and it (`r2`), then the next
+            // one (`r3`) if the word has another.
             "3:",
             "clz {t}, {w}",
             "add {t}, {t}, #1",
             "lsls {w}, {w}, {t}",
-            "mla {p}, {t}, {column}, {p}",
-            "str {p}, [{pl}], #4",
+            "mla r2, {t}, {column}, r3",
+            "beq 5f",
+            "clz {t}, {w}",
+            "add {t}, {t}, #1",
+            "lsls {w}, {w}, {t}",
+            "mla r3, {t}, {column}, r2",
+            "stm {pl}!, {{r2, r3}}",
             "bne 3b",
+            "b 4f",
+            "5:",
+            "str r2, [{pl}], #4",
             "4:",
             "subs {n}, {n}, #1",
             "bne 2b",
@@ -67,9 +78,10 @@ pub(crate) fn list_columns(bits: &[u32], column: u32, list: &mut [u32]) {
             pl = inout(reg) list.as_mut_ptr() => _,
             column = in(reg) column,
             next = out(reg) _,
-            p = out(reg) _,
             w = out(reg) _,
             t = out(reg) _,
+            out("r2") _,
+            out("r3") _,
         );
     }
 }
