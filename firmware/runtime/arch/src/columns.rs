@@ -247,7 +247,9 @@ pub fn sum_columns(cols: &[u8], sel: &Selection<'_>, group: usize, counts: &mut 
         return false;
     }
     #[cfg(lowbit_v7m)]
-    crate::v7m_columns::sum_columns(cols, sel.offsets, sel.stride, group, counts);
+    {
+        *counts = crate::v7m_columns::sum_columns(cols, sel.offsets, sel.stride, group);
+    }
     #[cfg(not(lowbit_v7m))]
     sum_portable(cols, sel, group, counts);
     true
@@ -359,11 +361,14 @@ pub fn fixed_dense(
             return false;
         };
         let rows = (ms, ps);
-        let mut counts = [0; 8];
         #[cfg(lowbit_v7m)]
-        crate::v7m_columns::sum_columns(cols, sel.offsets, sel.stride, g, &mut counts);
+        let counts = crate::v7m_columns::sum_columns(cols, sel.offsets, sel.stride, g);
         #[cfg(not(lowbit_v7m))]
-        sum_portable(cols, sel, g, &mut counts);
+        let counts = {
+            let mut counts = [0; 8];
+            sum_portable(cols, sel, g, &mut counts);
+            counts
+        };
         #[cfg(lowbit_v7m)]
         let done = <&mut [u8; 32]>::try_from(&mut *out).is_ok_and(|out| {
             crate::v7m_columns::fixed_outputs(&counts, rows, stage.terms, stage.shift, stage.signed, out)

@@ -198,10 +198,9 @@ macro_rules! swap {
 /// quad, as if the quads before it had added zero columns (their carries,
 /// `r3` and `r4`, start at zero).
 #[inline(never)]
-pub(crate) fn sum_columns(cols: &[u8], offsets: &[u32], stride: usize, group: usize, counts: &mut [u32; 8]) {
+pub(crate) fn sum_columns(cols: &[u8], offsets: &[u32], stride: usize, group: usize) -> [u32; 8] {
     if offsets.is_empty() || !offsets.len().is_multiple_of(4) {
-        *counts = [0; 8];
-        return;
+        return [0; 8];
     }
     let base = cols.as_ptr().wrapping_add(4 * group).wrapping_sub(4 * stride);
     let end = offsets.as_ptr().wrapping_add(offsets.len());
@@ -286,7 +285,7 @@ pub(crate) fn sum_columns(cols: &[u8], offsets: &[u32], stride: usize, group: us
             inout("r11") c3,
         );
     }
-    *counts = [c0, c1, c2, c3, c4, c5, c6, c7];
+    [c0, c1, c2, c3, c4, c5, c6, c7]
 }
 
 /// One quad of outputs: their counts' word, their two words of terms (the
@@ -392,8 +391,8 @@ macro_rules! fixed_quad {
 }
 
 /// `out[o] = sat((v · M_o + P_o) >> shift)` for the 32 outputs, as
-/// [`crate::columns::fixed_dense`] defines it: a counts word (four outputs)
-/// a turn, counted down in `r7` (the frame pointer, which the allocator
+/// [`crate::columns::fixed_dense`] defines it: two counts words (eight
+/// outputs) a turn, counted down in `r7` (the frame pointer, which the allocator
 /// may not hand out), saved on the stack first and restored at the end.
 /// The wrapper checked `shift < 32`. `multipliers` and `offsets` are read
 /// two words at a time by `LDRD`, which needs word-aligned addresses:
@@ -414,15 +413,16 @@ pub(crate) fn fixed_outputs(
     }
     macro_rules! run {
         ($sat:literal) => {
-            // SAFETY: see the module docs and above: eight turns read a
-            // word of `counts` and four aligned words of `multipliers` and
-            // `offsets` each and store four bytes of `out`; `r7` is pushed
+            // SAFETY: see the module docs and above: four turns read two
+            // words of `counts` and eight aligned words of `multipliers` and
+            // `offsets` each and store eight bytes of `out`; `r7` is pushed
             // and popped around the loop.
             unsafe {
                 asm!(
                     "push {{r7}}",
-                    "mov r7, #8",
+                    "mov r7, #4",
                     "2:",
+                    fixed_quad!($sat),
                     fixed_quad!($sat),
                     "subs r7, r7, #1",
                     "bne 2b",

@@ -288,35 +288,133 @@ pub(crate) fn unpack_columns(bytes: &[u8], inputs: usize, outputs: usize) -> Opt
 /// requantized together.
 const ROWS: usize = 32;
 
+/// Where the parts of a binary Dense's weights are, located once by
+/// [`Layout::of`] (a [`Plan`](crate::Plan) keeps them with the op's
+/// arguments).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Layout<'a> {
+    /// A bit string per row.
+    Rows,
+    /// By columns (see [`columns`]).
+    Columns {
+        /// The column words, the zero column's last.
+        cols: &'a [u8],
+        /// `B_o`, an `i16` per row at [`count_slot`].
+        row_counts: &'a [u8],
+        /// The fixed-point output stage, if the builder found one.
+        stage: Option<Stage<'a>>,
+    },
+}
+
+/// A stored fixed-point output stage (see [`stage_len`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stage<'a> {
+    /// `k`, below 32.
+    shift: u32,
+    /// `SSAT` (`i8` outputs) or `USAT` (`u8`).
+    signed: bool,
+    /// `M_o` of every row.
+    multipliers: &'a [u8],
+    /// `P_o` of every row with the set bits listed, then with the clear
+    /// ones.
+    offsets: [&'a [u8]; 2],
+    /// The rows that keep the float stage, a bit each, 32 rows a word.
+    floats: &'a [[u8; 4]],
+    /// Whether any row keeps the float stage.
+    any_float: bool,
+}
+
+impl<'a> Layout<'a> {
+    /// The layout of the weights of the layer `a`.
+    pub(crate) fn of(a: &DenseArgs<'a>) -> Result<Layout<'a>, Fault> {
+        let (n, o) = (a.inputs, a.outputs);
+        if a.weights.format != WeightFormat::Bipolar {
+            return Err(Fault);
+        }
+        if !columns(n, o) {
+            return Ok(Layout::Rows);
+        }
+        let (cols, rest) = a
+            .weights
+            .bytes
+            .split_at_checked(4 * o.div_ceil(32) * (n + 1))
+            .ok_or(Fault)?;
+        let (row_counts, stage) = rest.split_at_checked(8 * o.div_ceil(4)).ok_or(Fault)?;
+        let stage = match stage {
+            [] => None,
+            bytes => Some(Stage::read(bytes, a)?),
+        };
+        Ok(Layout::Columns {
+            cols,
+            row_counts,
+            stage,
+        })
+    }
+}
+
+impl<'a> Stage<'a> {
+    /// The stage of the layer `a` stored in `bytes`.
+    fn read(bytes: &'a [u8], a: &DenseArgs<'_>) -> Result<Stage<'a>, Fault> {
+        let o = 4 * a.outputs;
+        let (shift, rows) = bytes.split_first_chunk::<4>().ok_or(Fault)?;
+        let shift = u32::from_le_bytes(*shift);
+        if bytes.len() != stage_len(a.outputs) || shift >= 32 {
+            return Err(Fault);
+        }
+        let (multipliers, rest) = rows.split_at_checked(o).ok_or(Fault)?;
+        let (set, rest) = rest.split_at_checked(o).ok_or(Fault)?;
+        let (clear, floats) = rest.split_at_checked(o).ok_or(Fault)?;
+        let floats = floats.as_chunks::<4>().0;
+        Ok(Stage {
+            shift,
+            signed: match a.out.clamp() {
+                Clamp::I8 => true,
+                Clamp::U8 => false,
+                Clamp::Range(..) => return Err(Fault),
+            },
+            multipliers,
+            offsets: [set, clear],
+            floats,
+            any_float: floats.iter().any(|w| *w != [0; 4]),
+        })
+    }
+}
+
 /// Runs a [`Kernel::Binary`](crate::Kernel::Binary) Dense over an input of
-/// the given levels on the fastest path of this target.
+/// the given levels, its weights laid out as `layout` says, on the fastest
+/// path of this target.
 #[inline(never)]
 pub(crate) fn dense(
     a: &DenseArgs<'_>,
-    levels: Levels,
+    (levels, layout): (Levels, &Layout<'_>),
     x: &[u8],
     y: &mut [u8],
     scratch: &mut [u8],
 ) -> Result<(), Fault> {
-    dense_with(a, levels, x, y, scratch, lowbit_arch::DSP)
+    dense_with(a, (levels, layout), x, y, scratch, lowbit_arch::DSP)
 }
 
 /// [`dense`] with rows of whole words counted by
 /// `lowbit_arch::popcount_rows` (`dsp`) or portably.
 pub(crate) fn dense_with(
     a: &DenseArgs<'_>,
-    levels: Levels,
+    (levels, layout): (Levels, &Layout<'_>),
     x: &[u8],
     y: &mut [u8],
     scratch: &mut [u8],
     dsp: bool,
 ) -> Result<(), Fault> {
     let n = a.inputs;
-    if x.len() != n || y.len() != a.outputs || a.weights.format != WeightFormat::Bipolar {
+    if x.len() != n || y.len() != a.outputs {
         return Err(Fault);
     }
-    if columns(n, a.outputs) {
-        return dense_columns(a, levels, x, y, scratch);
+    if let Layout::Columns {
+        cols,
+        row_counts,
+        stage,
+    } = *layout
+    {
+        return dense_columns(a, levels, (cols, row_counts, stage), x, y, scratch);
     }
     let bits = lowbit_arch::words_mut(scratch).get_mut(..n.div_ceil(32)).ok_or(Fault)?;
     if !lowbit_arch::pack_bits(x, levels.shift(), bits) {
@@ -369,7 +467,14 @@ pub(crate) fn dense_with(
 }
 
 /// [`dense_with`] for weights stored by columns (see the module docs).
-fn dense_columns(a: &DenseArgs<'_>, levels: Levels, x: &[u8], y: &mut [u8], scratch: &mut [u8]) -> Result<(), Fault> {
+fn dense_columns(
+    a: &DenseArgs<'_>,
+    levels: Levels,
+    (cols, row_counts, stage): (&[u8], &[u8], Option<Stage<'_>>),
+    x: &[u8],
+    y: &mut [u8],
+    scratch: &mut [u8],
+) -> Result<(), Fault> {
     let n = a.inputs;
     let groups = a.outputs.div_ceil(32);
     let (bits, rest) = lowbit_arch::words_mut(scratch)
@@ -381,25 +486,31 @@ fn dense_columns(a: &DenseArgs<'_>, levels: Levels, x: &[u8], y: &mut [u8], scra
         return Err(Fault);
     }
     let sel = lowbit_arch::select(bits, n, groups, list).ok_or(Fault)?;
-    let (cols, rest) = a.weights.bytes.split_at_checked(4 * groups * (n + 1)).ok_or(Fault)?;
-    let (row_counts, stage) = rest.split_at_checked(8 * a.outputs.div_ceil(4)).ok_or(Fault)?;
     let set = sel.set() as i32;
     // `Σ w·x = base + with_b · B_o + with_x · X_o`, `X_o` the count of the
     // listed columns (`A_o`, or `C_o` when inverted; see the module docs).
     let (base, with_b, with_x) = terms(levels, sel.inverted(), n as i32, set);
-    if !stage.is_empty() {
-        let (fixed, floats) = stage_of(stage, a, sel.inverted(), (base, i32::from(with_x)))?;
-        let terms = (base, i32::from(with_b), i32::from(with_x));
+    if let Some(stage) = stage {
+        let fixed = lowbit_arch::Fixed {
+            multipliers: stage.multipliers,
+            offsets: stage.offsets[usize::from(sel.inverted())],
+            terms: (base, i32::from(with_x)),
+            shift: stage.shift,
+            signed: stage.signed,
+        };
         // Rows on the float stage are rare: a mask word per group says
         // which, and without any the counts are not looked at again.
-        let done = if floats.iter().all(|w| *w == [0; 4]) {
-            lowbit_arch::fixed_dense(cols, &sel, &fixed, y, |_, _, _| true)
-        } else {
-            let then = |g: usize, counts: &[u32; 8], out: &mut [u8]| match floats.get(g) {
-                Some(mask) => float_rows(a, u32::from_le_bytes(*mask), out, (counts, row_counts), 32 * g, terms).is_ok(),
+        let done = if stage.any_float {
+            let terms = (base, i32::from(with_b), i32::from(with_x));
+            let then = |g: usize, counts: &[u32; 8], out: &mut [u8]| match stage.floats.get(g) {
+                Some(mask) => {
+                    float_rows(a, u32::from_le_bytes(*mask), out, (counts, row_counts), 32 * g, terms).is_ok()
+                }
                 None => false,
             };
             lowbit_arch::fixed_dense(cols, &sel, &fixed, y, then)
+        } else {
+            lowbit_arch::fixed_dense(cols, &sel, &fixed, y, |_, _, _| true)
         };
         return if done { Ok(()) } else { Err(Fault) };
     }
@@ -423,40 +534,6 @@ fn dense_columns(a: &DenseArgs<'_>, levels: Levels, x: &[u8], y: &mut [u8], scra
         a.out.store_outputs(out, sums, a.bias, 32 * g)?;
     }
     Ok(())
-}
-
-/// The stored fixed-point output stage (see [`stage_len`]) of the layer `a`
-/// in `bytes`, with the offsets for the clear bits listed when `inverted`
-/// and the layer's `terms`, and its mask of the rows that keep the float
-/// stage (a word per 32 rows).
-fn stage_of<'a>(
-    bytes: &'a [u8],
-    a: &DenseArgs<'_>,
-    inverted: bool,
-    terms: (i32, i32),
-) -> Result<(lowbit_arch::Fixed<'a>, &'a [[u8; 4]]), Fault> {
-    let o = 4 * a.outputs;
-    let (shift, rows) = bytes.split_first_chunk::<4>().ok_or(Fault)?;
-    let shift = u32::from_le_bytes(*shift);
-    if bytes.len() != stage_len(a.outputs) || shift >= 32 {
-        return Err(Fault);
-    }
-    let (multipliers, rest) = rows.split_at_checked(o).ok_or(Fault)?;
-    let (offsets, floats) = rest.split_at_checked(2 * o).ok_or(Fault)?;
-    let offsets = offsets.get(if inverted { o..2 * o } else { 0..o }).ok_or(Fault)?;
-    let signed = match a.out.clamp() {
-        Clamp::I8 => true,
-        Clamp::U8 => false,
-        Clamp::Range(..) => return Err(Fault),
-    };
-    let fixed = lowbit_arch::Fixed {
-        multipliers,
-        offsets,
-        terms,
-        shift,
-        signed,
-    };
-    Ok((fixed, floats.as_chunks::<4>().0))
 }
 
 /// Requantizes again, from their sums, the outputs among

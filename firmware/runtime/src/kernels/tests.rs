@@ -228,7 +228,7 @@ proptest! {
             let a = DenseArgs { x: Values::new(signed), ..a };
             let expected = output(o, 0, 0, |y, _| dense(&a, &x, y).unwrap());
             for dsp in [false, true] {
-                let got = output(o, binary::scratch_len(n, o), skew, |y, s| binary::dense_with(&a, levels, &x, y, s, dsp).unwrap());
+                let got = output(o, binary::scratch_len(n, o), skew, |y, s| binary::dense_with(&a, (levels, &binary::Layout::of(&a).unwrap()), &x, y, s, dsp).unwrap());
                 prop_assert_eq!(&got, &expected, "binary, dsp {}", dsp);
             }
         }
@@ -277,7 +277,7 @@ proptest! {
         prop_assert_eq!(Some(packed.len()), binary::packed_len(n, o));
         prop_assert_eq!(binary::unpack_columns(&packed, n, o), Some(layer.values.clone()));
         let a = DenseArgs { weights: Weights { bytes: &packed, format: WeightFormat::Bipolar }, ..a };
-        let got = output(o, binary::scratch_len(n, o), skew, |y, s| binary::dense_with(&a, levels, &x, y, s, false).unwrap());
+        let got = output(o, binary::scratch_len(n, o), skew, |y, s| binary::dense_with(&a, (levels, &binary::Layout::of(&a).unwrap()), &x, y, s, false).unwrap());
         prop_assert_eq!(&got, &expected);
         // With the fixed-point output stage, when there is one.
         let bias: Vec<i32> = layer.bias.as_chunks::<4>().0.iter().map(|b| i32::from_le_bytes(*b)).collect();
@@ -291,7 +291,7 @@ proptest! {
             prop_assert_eq!(binary::stored_len(n, o, staged.len(), (layer.lo, layer.hi)), Some(staged.len()));
             prop_assert_eq!(binary::unpack_columns(&staged, n, o), Some(layer.values.clone()));
             let a = DenseArgs { weights: Weights { bytes: &staged, format: WeightFormat::Bipolar }, ..a };
-            let got = output(o, binary::scratch_len(n, o), skew, |y, s| binary::dense_with(&a, levels, &x, y, s, false).unwrap());
+            let got = output(o, binary::scratch_len(n, o), skew, |y, s| binary::dense_with(&a, (levels, &binary::Layout::of(&a).unwrap()), &x, y, s, false).unwrap());
             prop_assert_eq!(got, expected, "fixed-point stage");
         }
     }

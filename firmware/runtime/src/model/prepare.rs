@@ -29,7 +29,7 @@ enum Call<'a> {
     Dense(DenseArgs<'a>),
     GemmDense(DenseArgs<'a>),
     NibbleDense(DenseArgs<'a>),
-    BinaryDense(DenseArgs<'a>, Levels),
+    BinaryDense(DenseArgs<'a>, Levels, binary::Layout<'a>),
     MaxPool(MaxPoolArgs),
     AvgPool(AvgPoolArgs<'a>),
     Add(AddArgs),
@@ -132,7 +132,8 @@ impl<'a> Step<'a> {
                         let levels = Levels::of(&x.quant, x.bipolar).ok_or(err)?;
                         check(binary::stage_fits(&args), err)?;
                         needed = binary::scratch_len(args.inputs, args.outputs);
-                        Call::BinaryDense(args, levels)
+                        let layout = binary::Layout::of(&args).map_err(|Fault| err)?;
+                        Call::BinaryDense(args, levels, layout)
                     }
                     _ => return Err(err),
                 }
@@ -271,7 +272,8 @@ impl<'a> Step<'a> {
             Kernel::Nibbles => nibbles::dense(&args, values, out, scratch),
             Kernel::Binary if cfg!(feature = "binary") => {
                 let levels = Levels::of(&x.quant, x.bipolar).ok_or(err)?;
-                binary::dense(&args, levels, values, out, scratch)
+                let layout = binary::Layout::of(&args).map_err(|Fault| err)?;
+                binary::dense(&args, (levels, &layout), values, out, scratch)
             }
             Kernel::Binary => return Err(Error::OpNotBuiltIn { index }),
             _ => gemm::dense(&args, values, out, scratch),
@@ -310,7 +312,9 @@ impl<'a> Step<'a> {
             Call::Dense(a) if cfg!(feature = "reference") => kernels::dense(a, x, y),
             Call::GemmDense(a) => gemm::dense(a, x, y, scratch),
             Call::NibbleDense(a) => nibbles::dense(a, x, y, scratch),
-            Call::BinaryDense(a, levels) if cfg!(feature = "binary") => binary::dense(a, *levels, x, y, scratch),
+            Call::BinaryDense(a, levels, layout) if cfg!(feature = "binary") => {
+                binary::dense(a, (*levels, layout), x, y, scratch)
+            }
             Call::MaxPool(a) => kernels::max_pool(a, x, y),
             Call::AvgPool(a) if cfg!(feature = "avg-pool") => kernels::avg_pool(a, x, y),
             Call::Add(a) if cfg!(feature = "add") => kernels::add(a, x, read(&self.inputs[1])?, y),
