@@ -128,6 +128,9 @@ impl<'a> Step<'a> {
                         needed = nibbles::scratch_len(args.inputs);
                         Call::NibbleDense(args)
                     }
+                    // Left out of the build, the checks and the layout of the
+                    // weights go too.
+                    Kernel::Binary if !cfg!(feature = "binary") => return Err(Error::OpNotBuiltIn { index }),
                     Kernel::Binary if args.weights.format == WeightFormat::Bipolar => {
                         let levels = Levels::of(&x.quant, x.bipolar).ok_or(err)?;
                         check(binary::stage_fits(&args), err)?;
