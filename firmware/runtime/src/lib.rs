@@ -16,6 +16,9 @@
 //!   in a caller-provided arena of [`Model::arena_size`] bytes, each op with
 //!   the [`Kernel`] family the builder chose for its shape (the portable
 //!   reference loops, blocked matrix products, direct windows or popcounts).
+//!   [`Model::plan`] builds every op's kernel arguments once, into
+//!   [`PlanSlot`]s the caller provides; [`Plan::run`] then only calls the
+//!   kernels (the board firmware runs this way).
 //! - `build` (feature `std`, host only): `ProgramBuilder` turns a graph of
 //!   quantized ops into `.lbm` bytes, with a static memory plan and a size
 //!   and cost report.
