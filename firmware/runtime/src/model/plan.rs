@@ -62,11 +62,6 @@ impl<'a> Model<'a> {
 }
 
 impl Plan<'_, '_> {
-    /// The model planned.
-    pub fn model(&self) -> &Model<'_> {
-        self.model
-    }
-
     /// [`Model::run`] with the arguments built: the same checks and the
     /// same output.
     #[inline(never)]
