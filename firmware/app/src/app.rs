@@ -95,30 +95,11 @@ mod board {
 }
 pub use board::PLAN_OPS;
 
-/// One inference between the instruction-count markers: the whole
+/// One inference. Between the instruction-count markers: the whole
 /// `Plan::run` (or `Model::run` without a plan: input check and copy, every
-/// op, output copy).
-#[cfg(not(feature = "layer-bench"))]
-fn infer(
-    model: &Model<'_>,
-    plan: Option<&Plan<'_, '_>>,
-    arena: &mut [u8],
-    input: &[u8],
-    output: &mut [u8],
-) -> Result<(), lowbit_runtime::Error> {
-    sys::inference_start();
-    let result = match plan {
-        Some(plan) => plan.run(arena, input, output),
-        None => model.run(arena, input, output),
-    };
-    sys::inference_end();
-    result
-}
-
-/// One inference with only `Plan::execute` (or `Model::execute`: the ops)
-/// between the instruction-count markers: the layer benchmark times
+/// op, output copy); with the feature `layer-bench`, only `Plan::execute`
+/// (or `Model::execute`: the ops), since the layer benchmark times
 /// single-op programs without the input and output copies.
-#[cfg(feature = "layer-bench")]
 fn infer(
     model: &Model<'_>,
     plan: Option<&Plan<'_, '_>>,
@@ -126,13 +107,21 @@ fn infer(
     input: &[u8],
     output: &mut [u8],
 ) -> Result<(), lowbit_runtime::Error> {
-    model.write_input(arena, input)?;
+    let layer = cfg!(feature = "layer-bench");
+    if layer {
+        model.write_input(arena, input)?;
+    }
     sys::inference_start();
-    let result = match plan {
-        Some(plan) => plan.execute(arena),
-        None => model.execute(arena),
+    let result = match (plan, layer) {
+        (Some(plan), false) => plan.run(arena, input, output),
+        (None, false) => model.run(arena, input, output),
+        (Some(plan), true) => plan.execute(arena),
+        (None, true) => model.execute(arena),
     };
     sys::inference_end();
     result?;
-    model.read_output(arena, output)
+    if layer {
+        model.read_output(arena, output)?;
+    }
+    Ok(())
 }

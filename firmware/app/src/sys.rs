@@ -23,10 +23,15 @@ static BUFFERS_TAKEN: AtomicBool = AtomicBool::new(false);
 
 /// Marks the buffers taken; panics on a second call.
 fn claim_buffers() {
+    claim(&BUFFERS_TAKEN, "buffers taken twice");
+}
+
+/// Sets `taken`; panics with `twice` if it was set already.
+fn claim(taken: &AtomicBool, twice: &str) {
     // Single core and only called from thread mode, so load+store cannot race
     // (thumbv6m has no compare-and-swap).
-    assert!(!BUFFERS_TAKEN.load(Ordering::Relaxed), "buffers taken twice");
-    BUFFERS_TAKEN.store(true, Ordering::Relaxed);
+    assert!(!taken.load(Ordering::Relaxed), "{twice}");
+    taken.store(true, Ordering::Relaxed);
 }
 
 unsafe extern "C" {
@@ -140,11 +145,9 @@ static SLOTS_TAKEN: AtomicBool = AtomicBool::new(false);
 pub fn take_plan_slots() -> &'static mut [PlanSlot<'static>] {
     #[unsafe(link_section = ".uninit.lowbit_plan")]
     static mut SLOTS: MaybeUninit<[PlanSlot<'static>; PLAN_OPS]> = MaybeUninit::uninit();
-    // Single core and only called from thread mode (see `claim_buffers`).
-    assert!(!SLOTS_TAKEN.load(Ordering::Relaxed), "plan slots taken twice");
-    SLOTS_TAKEN.store(true, Ordering::Relaxed);
+    claim(&SLOTS_TAKEN, "plan slots taken twice");
     let slots = &raw mut SLOTS;
-    // SAFETY: the flag above makes this the only reference ever created to
+    // SAFETY: `claim` makes this the only reference ever created to
     // the static for the rest of the program; `MaybeUninit` may hold any
     // bytes, and `write` initializes every slot before it is handed out.
     unsafe { (*slots).write([PlanSlot::EMPTY; PLAN_OPS]) }

@@ -357,10 +357,16 @@ pub fn fixed_dense(
         return false;
     }
     for (g, out) in out.chunks_mut(32).enumerate() {
-        let (Some(ms), Some(ps)) = (stage.multipliers.get(128 * g..), stage.offsets.get(128 * g..)) else {
+        // The stage of this group's outputs.
+        let (Some(multipliers), Some(offsets)) = (stage.multipliers.get(128 * g..), stage.offsets.get(128 * g..))
+        else {
             return false;
         };
-        let rows = (ms, ps);
+        let group = Fixed {
+            multipliers,
+            offsets,
+            ..*stage
+        };
         #[cfg(lowbit_v7m)]
         let counts = crate::v7m_columns::sum_columns(cols, sel.offsets, sel.stride, g);
         #[cfg(not(lowbit_v7m))]
@@ -370,13 +376,12 @@ pub fn fixed_dense(
             counts
         };
         #[cfg(lowbit_v7m)]
-        let done = <&mut [u8; 32]>::try_from(&mut *out).is_ok_and(|out| {
-            crate::v7m_columns::fixed_outputs(&counts, rows, stage.terms, stage.shift, stage.signed, out)
-        });
+        let done = <&mut [u8; 32]>::try_from(&mut *out)
+            .is_ok_and(|out| crate::v7m_columns::fixed_outputs(&counts, &group, out));
         #[cfg(not(lowbit_v7m))]
         let done = false;
         if !done {
-            fixed_outputs(&counts, rows, stage, out);
+            fixed_outputs(&counts, &group, out);
         }
         if !then(g, &counts, out) {
             return false;
@@ -386,14 +391,10 @@ pub fn fixed_dense(
 }
 
 /// Portable: the outputs of [`fixed_dense`] for one group of at most 32
-/// `out` from their `counts`, with `rows`, the multipliers and offsets of
-/// these outputs (at least a word each per output, checked by the caller).
-pub(crate) fn fixed_outputs(
-    counts: &[u32; 8],
-    (multipliers, offsets): (&[u8], &[u8]),
-    stage: &Fixed<'_>,
-    out: &mut [u8],
-) {
+/// `out` from their `counts`, through `stage`, the stage of these outputs
+/// (its multipliers and offsets hold a word per output, checked by the
+/// caller).
+pub(crate) fn fixed_outputs(counts: &[u32; 8], stage: &Fixed<'_>, out: &mut [u8]) {
     let word = |bytes: &[u8], o: usize| {
         i32::from_le_bytes([bytes[4 * o], bytes[4 * o + 1], bytes[4 * o + 2], bytes[4 * o + 3]])
     };
@@ -401,7 +402,10 @@ pub(crate) fn fixed_outputs(
     for (o, y) in out.iter_mut().enumerate() {
         let x = (counts[o / 4] >> (8 * (o % 4)) & 0xff) as i32;
         let v = base.wrapping_add(with_x.wrapping_mul(x));
-        let t = v.wrapping_mul(word(multipliers, o)).wrapping_add(word(offsets, o)) >> stage.shift;
+        let t = v
+            .wrapping_mul(word(stage.multipliers, o))
+            .wrapping_add(word(stage.offsets, o))
+            >> stage.shift;
         *y = if stage.signed {
             t.clamp(-128, 127)
         } else {

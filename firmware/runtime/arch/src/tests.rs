@@ -564,7 +564,7 @@ fn fixed_outputs_shift_and_saturate() {
             shift: 8,
             signed,
         };
-        columns::fixed_outputs(&counts, (&multipliers, &offsets), &stage, out);
+        columns::fixed_outputs(&counts, &stage, out);
     };
     let mut out = [0u8; 32];
     run((10, -2), true, &mut out);

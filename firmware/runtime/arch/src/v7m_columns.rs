@@ -27,6 +27,7 @@
 //! flags.
 #![allow(unsafe_code)]
 
+use crate::columns::Fixed;
 use core::arch::asm;
 
 /// For every set bit `i` of `bits`, lowest first, `column · (i + 1)` into
@@ -394,19 +395,19 @@ macro_rules! fixed_quad {
 /// [`crate::columns::fixed_dense`] defines it: two counts words (eight
 /// outputs) a turn, counted down in `r7` (the frame pointer, which the allocator
 /// may not hand out), saved on the stack first and restored at the end.
-/// The wrapper checked `shift < 32`. `multipliers` and `offsets` are read
+/// The wrapper checked `shift < 32`. The stage's multipliers and offsets are read
 /// two words at a time by `LDRD`, which needs word-aligned addresses:
 /// returns `false`, computing nothing, unless both are aligned and hold 32
 /// words (the wrapper then computes the outputs portably).
 #[inline(never)]
-pub(crate) fn fixed_outputs(
-    counts: &[u32; 8],
-    (multipliers, offsets): (&[u8], &[u8]),
-    (base, with_x): (i32, i32),
-    shift: u32,
-    signed: bool,
-    out: &mut [u8; 32],
-) -> bool {
+pub(crate) fn fixed_outputs(counts: &[u32; 8], stage: &Fixed<'_>, out: &mut [u8; 32]) -> bool {
+    let Fixed {
+        multipliers,
+        offsets,
+        terms: (base, with_x),
+        shift,
+        signed,
+    } = *stage;
     let aligned = |b: &[u8]| b.as_ptr().addr().is_multiple_of(4) && b.len() >= 128;
     if !aligned(multipliers) || !aligned(offsets) {
         return false;

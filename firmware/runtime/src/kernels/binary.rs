@@ -148,15 +148,6 @@ pub(crate) fn stored_len(inputs: usize, outputs: usize, len: usize, (lo, hi): (i
     }
 }
 
-/// Whether the fixed-point stage of the layer `a`, if its weights hold one,
-/// has a shift the device can apply (below 32).
-pub(crate) fn stage_fits(a: &DenseArgs<'_>) -> bool {
-    let shift = packed_len(a.inputs, a.outputs)
-        .and_then(|at| a.weights.bytes.get(at..))
-        .and_then(|stage| stage.first_chunk::<4>());
-    shift.is_none_or(|s| u32::from_le_bytes(*s) < 32)
-}
-
 /// Whether a layer by columns always lists its columns in one part (so its
 /// counts fit the bytes the fixed-point stage reads).
 #[inline]

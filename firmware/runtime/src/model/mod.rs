@@ -191,9 +191,22 @@ impl<'a> Model<'a> {
     /// match the host's.
     #[inline(never)]
     pub fn run(&self, arena: &mut [u8], input: &[u8], output: &mut [u8]) -> Result<(), Error> {
+        self.run_with(arena, input, output, |arena| self.execute(arena))
+    }
+
+    /// [`Model::run`] with `ops` run on the arena in place of
+    /// [`Model::execute`] (a [`Plan`]'s), so both make the same checks.
+    #[inline(always)]
+    fn run_with(
+        &self,
+        arena: &mut [u8],
+        input: &[u8],
+        output: &mut [u8],
+        ops: impl FnOnce(&mut [u8]) -> Result<(), Error>,
+    ) -> Result<(), Error> {
         self.check_output_len(output.len())?;
         self.write_input(arena, input)?;
-        self.execute(arena)?;
+        ops(arena)?;
         self.read_output(arena, output)
     }
 

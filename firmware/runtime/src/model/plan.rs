@@ -66,10 +66,7 @@ impl Plan<'_, '_> {
     /// same output.
     #[inline(never)]
     pub fn run(&self, arena: &mut [u8], input: &[u8], output: &mut [u8]) -> Result<(), Error> {
-        self.model.check_output_len(output.len())?;
-        self.model.write_input(arena, input)?;
-        self.execute(arena)?;
-        self.model.read_output(arena, output)
+        self.model.run_with(arena, input, output, |arena| self.execute(arena))
     }
 
     /// [`Model::execute`] with the arguments built: runs every op's kernel

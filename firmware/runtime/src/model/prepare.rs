@@ -133,8 +133,9 @@ impl<'a> Step<'a> {
                     Kernel::Binary if !cfg!(feature = "binary") => return Err(Error::OpNotBuiltIn { index }),
                     Kernel::Binary if args.weights.format == WeightFormat::Bipolar => {
                         let levels = Levels::of(&x.quant, x.bipolar).ok_or(err)?;
-                        check(binary::stage_fits(&args), err)?;
                         needed = binary::scratch_len(args.inputs, args.outputs);
+                        // Also refuses a stored stage the device cannot apply
+                        // (a shift of 32 or more), at validation already.
                         let layout = binary::Layout::of(&args).map_err(|Fault| err)?;
                         Call::BinaryDense(args, levels, layout)
                     }
