@@ -6,6 +6,8 @@
 //! - `LOWBIT_BOARD`: a board name (`boards/<name>.toml`) or a path to a board
 //!   file; default `qemu-mps2-an386`.
 //! - `LOWBIT_IMAGE` (feature `embedded` only): the image to build in.
+//! - `LOWBIT_COMPILED` (feature `compiled` only): read by `lowbit-runtime`;
+//!   the image built in then keeps its inputs only (the model is code).
 //!
 //! Outputs in `OUT_DIR`: `memory.x` (included by cortex-m-rt's / riscv-rt's
 //! `link.x`), `plan.rs` (the board's `plan_ops`) and `embedded.rs` (buffer
@@ -61,6 +63,7 @@ fn main() {
 fn run() -> Result<()> {
     println!("cargo::rerun-if-env-changed=LOWBIT_BOARD");
     println!("cargo::rerun-if-env-changed=LOWBIT_IMAGE");
+    println!("cargo::rerun-if-env-changed=LOWBIT_COMPILED");
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
     let out_dir = PathBuf::from(env::var("OUT_DIR").map_err(|e| e.to_string())?);
     let board_arg = env::var("LOWBIT_BOARD").unwrap_or_else(|_| "qemu-mps2-an386".into());
@@ -159,7 +162,11 @@ fn embed_image(out_dir: &std::path::Path) -> Result<()> {
     let path = env::var("LOWBIT_IMAGE").map_err(|_| "feature `embedded` needs LOWBIT_IMAGE=<image file>")?;
     println!("cargo::rerun-if-changed={path}");
     let bytes = fs::read(&path).map_err(|e| format!("cannot read LOWBIT_IMAGE {path}: {e}"))?;
-    fs::write(out_dir.join("image.bin"), &bytes).map_err(|e| e.to_string())?;
+    let embedded = match env::var_os("CARGO_FEATURE_COMPILED") {
+        Some(_) => inputs_only(&bytes).map_err(|why| format!("LOWBIT_IMAGE {path}: {why}"))?,
+        None => bytes.clone(),
+    };
+    fs::write(out_dir.join("image.bin"), &embedded).map_err(|e| e.to_string())?;
     let (arena, output) = match buffer_sizes(&bytes) {
         Ok(sizes) => sizes,
         Err(why) => {
@@ -172,6 +179,13 @@ fn embed_image(out_dir: &std::path::Path) -> Result<()> {
          /// Output bytes the embedded model produces.\npub const OUTPUT_LEN: usize = {output};\n"
     );
     fs::write(out_dir.join("embedded.rs"), code).map_err(|e| e.to_string())
+}
+
+/// The image without its model, for a firmware that has the model compiled
+/// in (the inputs and their checksum stay).
+fn inputs_only(bytes: &[u8]) -> Result<Vec<u8>> {
+    let image = lowbit_image::Image::parse(bytes).map_err(|e| e.to_string())?;
+    Ok(lowbit_image::Image { model: &[], ..image }.to_bytes())
 }
 
 /// The arena size and output length the image's `.lbm` model states.

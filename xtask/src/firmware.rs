@@ -83,26 +83,57 @@ pub fn model_features(board: &Board, lbm: &[u8]) -> Result<Vec<&'static str>> {
 }
 
 /// [`build_firmware`] for `mode` running the program `lbm`: an embedded
-/// image gets only the runtime features the program needs on `board`
-/// ([`model_features`]; every kernel if the runtime refuses the program,
-/// so that the device reports why), a loaded-mode firmware every kernel.
+/// image gets the program compiled in (runtime feature `compiled`, the
+/// source [`compile`] writes next to the image) with only the runtime
+/// features it needs on `board` ([`model_features`]); if the runtime
+/// refuses the program, every kernel and the parser instead, so that the
+/// device reports why. A loaded-mode firmware gets every kernel.
 pub fn build_firmware_for(root: &Path, board: &Board, mode: &Mode, lbm: &[u8]) -> Result<ElfPath> {
     match (mode, model_features(board, lbm)) {
-        (Mode::Embedded { .. }, Ok(features)) => build_firmware_kernels(root, board, mode, &features),
+        (Mode::Embedded { image }, Ok(_)) => build_compiled(root, board, image, lbm),
         _ => build_firmware(root, board, mode),
     }
+}
+
+/// The production firmware for `board` with the program `lbm` compiled in
+/// (the source [`compile`] writes next to `image`, whose inputs it embeds)
+/// and only the runtime features the program needs there.
+pub fn build_compiled(root: &Path, board: &Board, image: &Path, lbm: &[u8]) -> Result<ElfPath> {
+    let mut features = model_features(board, lbm)?;
+    let source = compile(lbm, &image.with_extension("rs"))?;
+    features.push("compiled");
+    let mode = Mode::Embedded { image: image.to_path_buf() };
+    build(root, board, &mode, &features, Some(&source))
+}
+
+/// Writes the program `lbm` as Rust source for the runtime feature
+/// `compiled` to `path`; returns the path.
+pub fn compile(lbm: &[u8], path: &Path) -> Result<PathBuf> {
+    let model = lowbit_runtime::Model::from_bytes(lbm).context("reading the program")?;
+    let source = model.to_rust().context("writing the program as Rust")?;
+    std::fs::write(path, source).with_context(|| format!("writing {}", path.display()))?;
+    std::path::absolute(path).context("resolving the compiled program's path")
 }
 
 /// [`build_firmware`] with exactly the given extra features: the runtime's
 /// optional kernel families among them (`all-ops`, `lut`, ...) are the only
 /// ones built in.
 pub fn build_firmware_kernels(root: &Path, board: &Board, mode: &Mode, extra_features: &[&str]) -> Result<ElfPath> {
+    build(root, board, mode, extra_features, None)
+}
+
+/// [`build_firmware_kernels`] with, for the feature `compiled`, the
+/// program's Rust source.
+fn build(root: &Path, board: &Board, mode: &Mode, extra_features: &[&str], compiled: Option<&Path>) -> Result<ElfPath> {
     let dir = firmware_dir(root);
     let target = board.target.triple();
     let mut env: Vec<(&'static str, OsString)> = vec![("LOWBIT_BOARD", board.file.clone().into())];
     if let Mode::Embedded { image } = mode {
         let image = std::path::absolute(image).context("resolving the image path")?;
         env.push(("LOWBIT_IMAGE", image.into()));
+    }
+    if let Some(source) = compiled {
+        env.push(("LOWBIT_COMPILED", source.into()));
     }
     let mut features = features(board, mode)?;
     features.extend(extra_features.iter().map(|f| f.to_string()));

@@ -5,7 +5,9 @@
 //! loaded-mode firmware build, and each model that fits (checked against the
 //! firmware's exact free RAM and the image region, before running) runs in
 //! one QEMU invocation over all its inputs. Models that do not lower or do
-//! not fit are listed as skipped with the reason. Then the failure paths
+//! not fit are listed as skipped with the reason. On the boards of
+//! [`COMPILED_BOARDS`], every model also runs compiled into its own
+//! production firmware (rows `… (compiled)`). Then the failure paths
 //! ([`failures`]) and a summary table, also written to
 //! `target/lowbit-bench/hil-<board>.{md,json}`.
 
@@ -21,7 +23,7 @@ use crate::{
     device::{self, Parity, Runner},
     elf::Elf,
     failures,
-    firmware::{ElfPath, Mode, build_firmware},
+    firmware::{ElfPath, Mode, build_compiled, build_firmware},
     fit::{self, Needs, Offer},
     kernel_checks,
     model::output_value,
@@ -29,6 +31,10 @@ use crate::{
     probe,
     report::{Outcomes, table, write_results},
 };
+
+/// Boards on which every model also runs compiled into the firmware (the
+/// DSP kernels and a RISC-V core): one firmware build per model.
+const COMPILED_BOARDS: [&str; 2] = ["qemu-mps2-an386", "qemu-sifive-e"];
 
 /// Table columns.
 const HEADERS: [&str; 9] =
@@ -178,41 +184,66 @@ impl Hil<'_> {
             return Ok(vec![Row::new(board, "(all)", "skipped", why)]);
         }
         let offer = Offer::from_firmware(board, &Elf::read(&elf.0)?)?;
+        let compiled = board.kind == BoardKind::Qemu && COMPILED_BOARDS.contains(&board.name.as_str());
         let mut rows = Vec::new();
         for case in cases {
             let row = match case {
                 Case::Skipped { name, reason } => Row::new(board, name, "skipped", reason.clone()),
-                Case::Ready(prepared) => self.model(board, &elf, offer, prepared),
+                Case::Ready(prepared) => self.model(board, Some(&elf), offer, prepared),
             };
             eprintln!("  {:<34} {}", row.model, row.cells()[3]);
             rows.push(row);
+            if let (true, Case::Ready(prepared)) = (compiled, case) {
+                // The loaded firmware's free RAM is a lower bound of a
+                // compiled one's (no parser, no plan slots).
+                let row = self.model(board, None, offer, prepared);
+                eprintln!("  {:<34} {}", row.model, row.cells()[3]);
+                rows.push(row);
+            }
         }
         Ok(rows)
     }
 
-    /// Runs one prepared model on `board` (if it fits) and checks it.
-    fn model(&self, board: &Board, elf: &ElfPath, offer: Offer, prepared: &Prepared) -> Row {
-        let name = &prepared.program.name;
+    /// Runs one prepared model on `board` (if it fits) and checks it: on
+    /// the loaded firmware `elf`, or compiled into its own (`None`).
+    fn model(&self, board: &Board, elf: Option<&ElfPath>, offer: Offer, prepared: &Prepared) -> Row {
+        let name = match elf {
+            Some(_) => prepared.program.name.clone(),
+            None => format!("{} (compiled)", prepared.program.name),
+        };
         let image = device::image(&prepared.program, &prepared.inputs, Some(&prepared.facts));
         if let Err(misfit) = fit::check(board, Needs::new(&prepared.facts, image.len()), offer) {
-            return Row::new(board, name, "skipped", misfit.to_string());
+            return Row::new(board, &name, "skipped", misfit.to_string());
         }
         let started = Instant::now();
         let mut row = match self.run_model(board, elf, prepared, &image) {
             Ok(row) => row,
-            Err(error) => Row::new(board, name, "FAILED", format!("{error:#}")),
+            Err(error) => Row::new(board, &name, "FAILED", format!("{error:#}")),
         };
+        row.model = name;
         row.inputs = prepared.inputs.count;
         row.seconds = started.elapsed().as_secs_f64();
         row
     }
 
     /// Runs and checks; an `Err` is a failed run, a mismatch is in the row.
-    fn run_model(&self, board: &Board, elf: &ElfPath, prepared: &Prepared, image: &[u8]) -> Result<Row> {
+    fn run_model(&self, board: &Board, elf: Option<&ElfPath>, prepared: &Prepared, image: &[u8]) -> Result<Row> {
         let name = &prepared.program.name;
         let work = self.root.join("target/lowbit-hil").join(&board.name);
         let path = device::write(&work, &format!("{name}.lbi"), image)?;
-        let result = self.runner.run(board, elf, &Mode::Loaded, &path)?;
+        let (mode, built);
+        let elf = match elf {
+            Some(elf) => {
+                mode = Mode::Loaded;
+                elf
+            }
+            None => {
+                mode = Mode::Embedded { image: path.clone() };
+                built = build_compiled(self.root, board, &path, &prepared.program.lbm)?;
+                &built
+            }
+        };
+        let result = self.runner.run(board, elf, &mode, &path)?;
         let runs = device::expect_success(&result, &prepared.facts, prepared.inputs.count)?;
         let parity = Parity::compare(runs, &prepared.reference, &prepared.facts);
         let ort_agreement = prepared.ort_classes.as_ref().map(|classes| {

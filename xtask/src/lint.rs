@@ -1,12 +1,17 @@
 //! `cargo xtask lint`: rustfmt and clippy (`-D warnings`) over what xtask owns:
 //! xtask, the instruction-count plugin, `lowbit-image` on the host, and the
-//! firmware for every target (one board per target) and backend.
+//! firmware for every target (one board per target) and backend, and the
+//! firmware with the example CNN compiled in (which also lints the
+//! runtime's generated module).
 
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
-use crate::{command::ExternalCommand, report::Outcomes};
+use crate::{catalog, command::ExternalCommand, device, firmware, report::Outcomes};
+
+/// The board and features of the compiled-model check.
+const COMPILED: (&str, &str, &str) = ("qemu-mps2-an386", "thumbv7em-none-eabihf", "semihosting,compiled,lut,weights-4");
 
 /// Firmware clippy matrix: board (sets target and memory map) and features.
 const FIRMWARE: [(&str, &str, &str); 7] = [
@@ -53,7 +58,29 @@ pub fn run(root: &Path) -> Result<()> {
             .args(["--features", features, "--", "-D", "warnings"]);
         outcomes.step(check.to_string(), || check.run())?;
     }
+    outcomes.step("clippy: the example CNN compiled into the firmware".to_string(), || {
+        let (image, source) = example_compiled(root)?;
+        let (board, target, features) = COMPILED;
+        cargo(&firmware)
+            .env("LOWBIT_BOARD", board)
+            .env("LOWBIT_IMAGE", image)
+            .env("LOWBIT_COMPILED", source)
+            .args(["clippy", "-p", "lowbit-firmware", "--target", target, "--no-default-features"])
+            .args(["--features", features, "--", "-D", "warnings"])
+            .run()
+    })?;
     outcomes.finish()
+}
+
+/// The example CNN's image and compiled source, under `target/lowbit-lint`.
+fn example_compiled(root: &Path) -> Result<(std::path::PathBuf, std::path::PathBuf)> {
+    let entries = catalog::discover(&[root.join("examples")], Some("digits_cnn"))?;
+    let entry = entries.first().context("no example digits_cnn")?;
+    let prepared = catalog::prepare_entry(entry)?;
+    let bytes = device::image(&prepared.program, &prepared.inputs, Some(&prepared.facts));
+    let image = device::write(&root.join("target/lowbit-lint"), "digits_cnn.lbi", &bytes)?;
+    let source = firmware::compile(&prepared.program.lbm, &image.with_extension("rs"))?;
+    Ok((std::path::absolute(image)?, source))
 }
 
 /// The host's target triple (`rustc -vV`).

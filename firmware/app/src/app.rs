@@ -2,12 +2,12 @@
 
 use defmt::Display2Format;
 use lowbit_image::{Image, crc32};
-use lowbit_runtime::{Model, Plan};
 
 use crate::{
     counter::Counter,
     exit::ExitStatus,
     memory::{self, Buffers},
+    program::Program,
     records, scores, sys,
 };
 
@@ -27,13 +27,19 @@ pub fn run() -> ExitStatus {
             return ExitStatus::BadModel;
         }
     };
-    let model = match Model::from_bytes(image.model) {
+    #[cfg(not(feature = "compiled"))]
+    let model = match lowbit_runtime::Model::from_bytes(image.model) {
         Ok(model) => model,
         Err(error) => {
             defmt::error!("lowbit.error model: {}", Display2Format(&error));
             return ExitStatus::BadModel;
         }
     };
+    #[cfg(not(feature = "compiled"))]
+    let program = Program::new(&model);
+    #[cfg(feature = "compiled")]
+    let program = Program;
+    let model = program.model();
     let Buffers { arena, output } = match memory::buffers(model.output_len()) {
         Ok(buffers) => buffers,
         Err(shortfall) => {
@@ -45,7 +51,14 @@ pub fn run() -> ExitStatus {
             return ExitStatus::ArenaTooSmall;
         }
     };
-    records::model(&image, &model, arena.len());
+    records::model(
+        model.file_len(),
+        model.input_len(),
+        image.input_count,
+        model.output_len(),
+        model.arena_size(),
+        arena.len(),
+    );
     if arena.len() < model.arena_size() {
         defmt::error!(
             "lowbit.error arena too small: model needs {=u32} bytes, board has {=u32}",
@@ -64,15 +77,12 @@ pub fn run() -> ExitStatus {
         return ExitStatus::BadInput;
     }
 
-    // A model with more ops than the board's plan holds builds each op's
-    // arguments before running it.
-    let plan = model.plan(sys::take_plan_slots()).ok();
     let counter = Counter::start();
     let output_info = model.output();
     for index in 0..image.input_count {
         let Some(input) = image.input(index) else { return ExitStatus::BadInput };
         let before = counter.now();
-        let result = infer(&model, plan.as_ref(), arena, input, output);
+        let result = program.infer(arena, input, output);
         let after = counter.now();
         if let Err(error) = result {
             defmt::error!("lowbit.error inference {=u32}: {}", index, Display2Format(&error));
@@ -86,42 +96,4 @@ pub fn run() -> ExitStatus {
         }
     }
     ExitStatus::Success
-}
-
-/// The board's `plan_ops`: ops whose kernel arguments are built once,
-/// before the first inference.
-mod board {
-    include!(concat!(env!("OUT_DIR"), "/plan.rs"));
-}
-pub use board::PLAN_OPS;
-
-/// One inference. Between the instruction-count markers: the whole
-/// `Plan::run` (or `Model::run` without a plan: input check and copy, every
-/// op, output copy); with the feature `layer-bench`, only `Plan::execute`
-/// (or `Model::execute`: the ops), since the layer benchmark times
-/// single-op programs without the input and output copies.
-fn infer(
-    model: &Model<'_>,
-    plan: Option<&Plan<'_, '_>>,
-    arena: &mut [u8],
-    input: &[u8],
-    output: &mut [u8],
-) -> Result<(), lowbit_runtime::Error> {
-    let layer = cfg!(feature = "layer-bench");
-    if layer {
-        model.write_input(arena, input)?;
-    }
-    sys::inference_start();
-    let result = match (plan, layer) {
-        (Some(plan), false) => plan.run(arena, input, output),
-        (None, false) => model.run(arena, input, output),
-        (Some(plan), true) => plan.execute(arena),
-        (None, true) => model.execute(arena),
-    };
-    sys::inference_end();
-    result?;
-    if layer {
-        model.read_output(arena, output)?;
-    }
-    Ok(())
 }

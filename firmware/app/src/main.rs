@@ -1,14 +1,16 @@
 //! lowbit's board firmware: runs one model on its inputs and reports the results.
 //!
 //! The firmware finds an [image](lowbit_image) (an `.lbm` model and its
-//! inputs), checks it, runs `lowbit_runtime::Model` on each input between two
+//! inputs), checks it, runs the model ([`program`]) on each input between two
 //! instruction-count markers and reports everything as [`records`] over
 //! defmt (with a top-k [`scores`] report for classifiers and the stack
 //! high-water mark), then ends with an [`ExitStatus`](exit::ExitStatus).
 //!
 //! - Logging and exit: feature `semihosting` (QEMU; default) or `rtt` (boards).
 //! - Image: loaded mode (default; the runner writes it into the board's image
-//!   region) or feature `embedded` (`LOWBIT_IMAGE` built in).
+//!   region) or feature `embedded` (`LOWBIT_IMAGE` built in); with feature
+//!   `compiled` the model is code (`LOWBIT_COMPILED`) and the image holds
+//!   only the inputs (see [`program`]).
 //! - Board: `LOWBIT_BOARD` names the board file `build.rs` turns into `memory.x`.
 //!
 //! All `unsafe` code is in [`sys`]; everything else is safe Rust.
@@ -19,6 +21,7 @@ mod app;
 mod counter;
 mod exit;
 mod memory;
+mod program;
 mod records;
 mod scores;
 mod sys;

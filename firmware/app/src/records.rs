@@ -16,9 +16,6 @@
 //! Errors are `error`-level messages starting with `lowbit.error`,
 //! `lowbit.panic` or `lowbit.fault`; they are for people, not parsed.
 
-use lowbit_image::Image;
-use lowbit_runtime::Model;
-
 use crate::{exit::ExitStatus, scores::Top};
 
 /// First record: who is running what.
@@ -27,14 +24,21 @@ pub fn boot(board: &str, mode: &str, counter: &str) {
 }
 
 /// The model's sizes, the number of inputs and the arena the board offers.
-pub fn model(image: &Image<'_>, model: &Model<'_>, arena_available: usize) {
+pub fn model(
+    model_len: usize,
+    input_len: usize,
+    inputs: u32,
+    output_len: usize,
+    arena_needed: usize,
+    arena_available: usize,
+) {
     defmt::info!(
         "lowbit.model model_len={=u32} input_len={=u32} inputs={=u32} output_len={=u32} arena_needed={=u32} arena_available={=u32}",
-        image.model.len() as u32,
-        model.input_len() as u32,
-        image.input_count,
-        model.output_len() as u32,
-        model.arena_size() as u32,
+        model_len as u32,
+        input_len as u32,
+        inputs,
+        output_len as u32,
+        arena_needed as u32,
         arena_available as u32
     );
 }

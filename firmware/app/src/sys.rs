@@ -10,12 +10,8 @@
 //! (`clippy::undocumented_unsafe_blocks` is denied).
 #![allow(unsafe_code)]
 
-use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use lowbit_runtime::PlanSlot;
-
-use crate::app::PLAN_OPS;
 use crate::exit::{self, ExitStatus};
 
 /// Set when the mutable buffers have been handed out.
@@ -134,6 +130,7 @@ pub fn take_static_buffers() -> (&'static mut [u8], &'static mut [u8]) {
 }
 
 /// Set when the plan's slots have been handed out.
+#[cfg(not(feature = "compiled"))]
 static SLOTS_TAKEN: AtomicBool = AtomicBool::new(false);
 
 /// The board's `plan_ops` slots for a `lowbit_runtime::Plan`, a static in
@@ -142,7 +139,11 @@ static SLOTS_TAKEN: AtomicBool = AtomicBool::new(false);
 /// could not live in `.bss`), emptied here.
 ///
 /// Panics if called twice (the slots are handed out as `&'static mut`).
-pub fn take_plan_slots() -> &'static mut [PlanSlot<'static>] {
+#[cfg(not(feature = "compiled"))]
+pub fn take_plan_slots() -> &'static mut [lowbit_runtime::PlanSlot<'static>] {
+    use crate::program::PLAN_OPS;
+    use core::mem::MaybeUninit;
+    use lowbit_runtime::PlanSlot;
     #[unsafe(link_section = ".uninit.lowbit_plan")]
     static mut SLOTS: MaybeUninit<[PlanSlot<'static>; PLAN_OPS]> = MaybeUninit::uninit();
     claim(&SLOTS_TAKEN, "plan slots taken twice");

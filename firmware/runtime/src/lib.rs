@@ -19,6 +19,10 @@
 //!   [`Model::plan`] builds every op's kernel arguments once, into
 //!   [`PlanSlot`]s the caller provides; [`Plan::run`] then only calls the
 //!   kernels (the board firmware runs this way).
+//! - [`Compiled`]: the host writes a validated model's kernel arguments as
+//!   Rust source (`Model::to_rust`, feature `std`); a firmware built with
+//!   the feature `compiled` runs it as `COMPILED` without
+//!   any parser or validator on the device (production images do).
 //! - `build` (feature `std`, host only): `ProgramBuilder` turns a graph of
 //!   quantized ops into `.lbm` bytes, with a static memory plan and a size
 //!   and cost report.
@@ -45,4 +49,6 @@ mod plan;
 
 pub use error::Error;
 pub use format::{FORMAT_VERSION, Kernel, MAGIC, MAX_DIM, MAX_RANK, OpKind, Shape, TensorQuant, WeightFormat};
-pub use model::{Model, Plan, PlanSlot, TensorInfo};
+#[cfg(feature = "compiled")]
+pub use model::COMPILED;
+pub use model::{Compiled, Model, Plan, PlanSlot, TensorInfo};

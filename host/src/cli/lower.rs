@@ -1,4 +1,4 @@
-//! `lowbit lower MODEL -o OUT.lbm [--report]`.
+//! `lowbit lower MODEL -o OUT.lbm [--report] [--compact] [--rust OUT.rs]`.
 
 use anyhow::Context;
 use lowbit_runtime::build::KernelPolicy;
@@ -21,6 +21,11 @@ pub struct Args {
     /// rows of odd length).
     #[arg(long)]
     compact: bool,
+    /// Also write the program as Rust source for a firmware built with the
+    /// runtime feature `compiled` (`LOWBIT_COMPILED` names the file): the
+    /// device then runs it without parsing or validating anything.
+    #[arg(long, value_name = "FILE")]
+    rust: Option<PathBuf>,
 }
 
 /// Lowers the model and writes the `.lbm` file.
@@ -30,6 +35,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let lowered =
         lowbit::lower::lower_with(&graph, policy).with_context(|| format!("lowering {}", args.model.display()))?;
     std::fs::write(&args.output, &lowered.bytes).with_context(|| format!("writing {}", args.output.display()))?;
+    if let Some(path) = &args.rust {
+        let model = lowbit_runtime::Model::from_bytes(&lowered.bytes).context("reading the program back")?;
+        let source = model.to_rust().context("writing the program as Rust")?;
+        std::fs::write(path, source).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
     let r = &lowered.report;
     if args.report {
         print!("{r}");

@@ -17,8 +17,10 @@ pub const MAX_DIM: u32 = 1 << 24;
 /// element count is also the byte size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Shape {
-    rank: u8,
-    dims: [u32; MAX_RANK],
+    /// Number of extents in use.
+    pub(crate) rank: u8,
+    /// The extents, outermost first, then zeros.
+    pub(crate) dims: [u32; MAX_RANK],
 }
 
 impl Shape {

@@ -301,18 +301,18 @@ pub(crate) enum Layout<'a> {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Stage<'a> {
     /// `k`, below 32.
-    shift: u32,
+    pub(crate) shift: u32,
     /// `SSAT` (`i8` outputs) or `USAT` (`u8`).
-    signed: bool,
+    pub(crate) signed: bool,
     /// `M_o` of every row.
-    multipliers: &'a [u8],
+    pub(crate) multipliers: &'a [u8],
     /// `P_o` of every row with the set bits listed, then with the clear
     /// ones.
-    offsets: [&'a [u8]; 2],
+    pub(crate) offsets: [&'a [u8]; 2],
     /// The rows that keep the float stage, a bit each, 32 rows a word.
-    floats: &'a [[u8; 4]],
+    pub(crate) floats: &'a [[u8; 4]],
     /// Whether any row keeps the float stage.
-    any_float: bool,
+    pub(crate) any_float: bool,
 }
 
 impl<'a> Layout<'a> {

@@ -62,7 +62,7 @@ pub(crate) struct Values {
 
 impl Values {
     /// Values stored as `i8` (`signed`) or `u8`.
-    pub(crate) fn new(signed: bool) -> Values {
+    pub(crate) const fn new(signed: bool) -> Values {
         if signed {
             Values {
                 flip: 0x80,

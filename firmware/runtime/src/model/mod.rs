@@ -1,5 +1,9 @@
 //! The device API: parse and validate an `.lbm` blob in place, then run it.
 
+mod compiled;
+#[cfg(feature = "std")]
+mod emit;
+mod ends;
 #[cfg(feature = "std")]
 mod features;
 mod plan;
@@ -10,7 +14,10 @@ mod validate;
 
 use crate::Error;
 use crate::format::{Head, Header, OpRecord, Shape, TENSOR_RECORD_LEN, TensorQuant, TensorRecord};
-use crate::kernels::Values;
+#[cfg(feature = "compiled")]
+pub use compiled::COMPILED;
+pub use compiled::Compiled;
+use ends::Ends;
 pub use plan::{Plan, PlanSlot};
 use prepare::Step;
 
@@ -43,8 +50,7 @@ pub struct Model<'a> {
     tensors: &'a [u8],
     ops: &'a [u8],
     data: &'a [u8],
-    input: TensorRecord,
-    output: TensorRecord,
+    ends: Ends,
 }
 
 /// Decodes tensor record `id` and checks that its bytes lie in the arena.
@@ -78,8 +84,12 @@ impl<'a> Model<'a> {
             tensors,
             ops: section(layout.ops)?,
             data: section(layout.data)?,
-            input: tensor_at(tensors, header.arena_size, 0)?,
-            output: tensor_at(tensors, header.arena_size, header.output_tensor)?,
+            ends: Ends {
+                input: tensor_at(tensors, header.arena_size, 0)?,
+                output: tensor_at(tensors, header.arena_size, header.output_tensor)?,
+                output_tensor: header.output_tensor,
+                arena_size: header.arena_size as usize,
+            },
         };
         validate::validate(&model)?;
         Ok(model)
@@ -88,33 +98,27 @@ impl<'a> Model<'a> {
     /// The model input: the buffer passed to [`Model::run`] holds
     /// `input().shape.elements()` values in ONNX order.
     pub fn input(&self) -> TensorInfo {
-        TensorInfo {
-            shape: self.input.shape,
-            quant: self.input.quant,
-        }
+        self.ends.input_info()
     }
 
     /// The model output, in ONNX order.
     pub fn output(&self) -> TensorInfo {
-        TensorInfo {
-            shape: self.output.shape,
-            quant: self.output.quant,
-        }
+        self.ends.output_info()
     }
 
     /// Number of input values (= bytes) `run` expects.
     pub fn input_len(&self) -> usize {
-        self.input.shape.elements()
+        self.ends.input.shape.elements()
     }
 
     /// Number of output values (= bytes) `run` produces.
     pub fn output_len(&self) -> usize {
-        self.output.shape.elements()
+        self.ends.output.shape.elements()
     }
 
     /// Bytes of scratch memory [`Model::run`] needs.
     pub fn arena_size(&self) -> usize {
-        self.header.arena_size as usize
+        self.ends.arena_size
     }
 
     /// Number of ops executed per run.
@@ -191,39 +195,23 @@ impl<'a> Model<'a> {
     /// match the host's.
     #[inline(never)]
     pub fn run(&self, arena: &mut [u8], input: &[u8], output: &mut [u8]) -> Result<(), Error> {
-        self.run_with(arena, input, output, |arena| self.execute(arena))
-    }
-
-    /// [`Model::run`] with `ops` run on the arena in place of
-    /// [`Model::execute`] (a [`Plan`]'s), so both make the same checks.
-    #[inline(always)]
-    fn run_with(
-        &self,
-        arena: &mut [u8],
-        input: &[u8],
-        output: &mut [u8],
-        ops: impl FnOnce(&mut [u8]) -> Result<(), Error>,
-    ) -> Result<(), Error> {
-        self.check_output_len(output.len())?;
-        self.write_input(arena, input)?;
-        ops(arena)?;
-        self.read_output(arena, output)
+        self.ends.run_with(arena, input, output, |arena| self.execute(arena))
     }
 
     /// [`Model::run`] for signed input and output given as `i8`.
     #[inline(never)]
     pub fn run_i8(&self, arena: &mut [u8], input: &[i8], output: &mut [i8]) -> Result<(), Error> {
-        self.check_output_len(output.len())?;
-        self.write_input_with(arena, input, |v| v as u8)?;
+        self.ends.check_output_len(output.len())?;
+        self.ends.write_input_with(arena, input, |v| v as u8)?;
         self.execute(arena)?;
-        self.read_output_with(arena, output, |b| b as i8)
+        self.ends.read_output_with(arena, output, |b| b as i8)
     }
 
     /// [`Model::run`] with a fresh arena and output vector (host convenience).
     #[cfg(feature = "std")]
     pub fn run_to_vec(&self, input: &[u8]) -> Result<std::vec::Vec<u8>, Error> {
         let mut arena = std::vec![0; self.arena_size()];
-        let mut output = std::vec![0; self.output.shape.elements()];
+        let mut output = std::vec![0; self.ends.output.shape.elements()];
         self.run(&mut arena, input, &mut output)?;
         Ok(output)
     }
@@ -232,7 +220,7 @@ impl<'a> Model<'a> {
     /// range) and copies it into the input tensor's bytes of `arena`.
     #[inline(never)]
     pub fn write_input(&self, arena: &mut [u8], input: &[u8]) -> Result<(), Error> {
-        self.write_input_with(arena, input, |b| b)
+        self.ends.write_input_with(arena, input, |b| b)
     }
 
     /// The second step of [`Model::run`]: executes every op on an arena
@@ -241,7 +229,7 @@ impl<'a> Model<'a> {
     /// bytes itself can time the ops alone.
     #[inline(never)]
     pub fn execute(&self, arena: &mut [u8]) -> Result<(), Error> {
-        let arena = self.arena(arena)?;
+        let arena = self.ends.arena(arena)?;
         // `from_bytes` checked every op, so only the arguments are built
         // again.
         self.for_each_record(|index, head, bytes| Step::run(self, index, head, bytes, arena))
@@ -251,68 +239,6 @@ impl<'a> Model<'a> {
     /// `arena` after [`Model::execute`].
     #[inline(never)]
     pub fn read_output(&self, arena: &[u8], output: &mut [u8]) -> Result<(), Error> {
-        self.read_output_with(arena, output, |b| b)
-    }
-
-    /// The first [`Model::arena_size`] bytes of `arena`.
-    fn arena<'b>(&self, arena: &'b mut [u8]) -> Result<&'b mut [u8], Error> {
-        let needed = self.arena_size();
-        let got = arena.len();
-        arena.get_mut(..needed).ok_or(Error::ArenaTooSmall { needed, got })
-    }
-
-    /// Checks and copies the input in, converting each value to its byte.
-    fn write_input_with<T: Copy>(&self, arena: &mut [u8], input: &[T], to_byte: impl Fn(T) -> u8) -> Result<(), Error> {
-        let arena = self.arena(arena)?;
-        let span = self.input.span();
-        if input.len() != span.len() {
-            return Err(Error::BadInputLen {
-                expected: span.len(),
-                got: input.len(),
-            });
-        }
-        let values = Values::new(self.input.quant.signed);
-        let (lo, hi) = self.input.quant.range();
-        let bipolar = self.input.bipolar;
-        let dst = arena.get_mut(span).ok_or(Error::InvalidTensor { index: 0 })?;
-        for (index, (d, &v)) in dst.iter_mut().zip(input).enumerate() {
-            *d = to_byte(v);
-            let value = values.get(*d);
-            if !(lo..=hi).contains(&value) || (bipolar && value.abs() != 1) {
-                return Err(Error::InputOutOfRange { index });
-            }
-        }
-        Ok(())
-    }
-
-    /// Fails unless an output buffer of `len` values fits the output tensor.
-    fn check_output_len(&self, len: usize) -> Result<(), Error> {
-        let expected = self.output.span().len();
-        if len == expected {
-            Ok(())
-        } else {
-            Err(Error::BadOutputLen { expected, got: len })
-        }
-    }
-
-    /// Copies the output tensor out, converting each byte.
-    fn read_output_with<T>(&self, arena: &[u8], output: &mut [T], from_byte: impl Fn(u8) -> T) -> Result<(), Error> {
-        self.check_output_len(output.len())?;
-        let span = self.output.span();
-        let needed = self.arena_size();
-        let src = arena
-            .get(..needed)
-            .ok_or(Error::ArenaTooSmall {
-                needed,
-                got: arena.len(),
-            })?
-            .get(span)
-            .ok_or(Error::InvalidTensor {
-                index: self.header.output_tensor,
-            })?;
-        for (o, &b) in output.iter_mut().zip(src) {
-            *o = from_byte(b);
-        }
-        Ok(())
+        self.ends.read_output_with(arena, output, |b| b)
     }
 }

@@ -66,14 +66,16 @@ impl Plan<'_, '_> {
     /// same output.
     #[inline(never)]
     pub fn run(&self, arena: &mut [u8], input: &[u8], output: &mut [u8]) -> Result<(), Error> {
-        self.model.run_with(arena, input, output, |arena| self.execute(arena))
+        self.model
+            .ends
+            .run_with(arena, input, output, |arena| self.execute(arena))
     }
 
     /// [`Model::execute`] with the arguments built: runs every op's kernel
     /// on an arena that holds the input.
     #[inline(never)]
     pub fn execute(&self, arena: &mut [u8]) -> Result<(), Error> {
-        let arena = self.model.arena(arena)?;
+        let arena = self.model.ends.arena(arena)?;
         for (index, slot) in (0..).zip(self.steps) {
             let step = slot.0.as_ref().ok_or(Error::InvalidOp { index })?;
             step.execute(index, arena)?;

@@ -21,7 +21,7 @@ use crate::{Error, WeightFormat};
 use core::ops::Range;
 
 /// The kernel to call, with its arguments.
-enum Call<'a> {
+pub(super) enum Call<'a> {
     Conv(ConvArgs<'a>),
     GemmConv(ConvArgs<'a>),
     DirectConv(ConvArgs<'a>),
@@ -59,10 +59,14 @@ impl Call<'_> {
 /// writes (neither the output span nor the scratch span overlaps any other
 /// span).
 pub(super) struct Step<'a> {
-    call: Call<'a>,
-    inputs: [Range<usize>; 2],
-    output: Range<usize>,
-    scratch: Range<usize>,
+    /// The kernel and its arguments.
+    pub(super) call: Call<'a>,
+    /// The spans of the op's inputs (the second is Add's other input).
+    pub(super) inputs: [Range<usize>; 2],
+    /// The span it writes.
+    pub(super) output: Range<usize>,
+    /// The span its kernel may use as scratch (empty if none).
+    pub(super) scratch: Range<usize>,
 }
 
 /// Whether two byte ranges share a byte.

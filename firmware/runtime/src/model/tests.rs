@@ -101,3 +101,42 @@ fn a_plan_holds_every_op_or_says_how_many_it_lacks_room_for() {
         })
     );
 }
+
+#[test]
+fn the_compiled_source_holds_the_data_section_and_the_built_arguments() {
+    let bytes = staged_binary_dense();
+    let model = Model::from_bytes(&bytes).unwrap();
+    let source = model.to_rust().unwrap();
+    // The data section, byte for byte.
+    let start = source.find("*b\"").expect("the data section") + 3;
+    let end = start + source[start..].find('"').unwrap();
+    let data: std::vec::Vec<u8> = source[start..end]
+        .split("\\x")
+        .skip(1)
+        .map(|hex| u8::from_str_radix(hex, 16).unwrap())
+        .collect();
+    assert_eq!(data, model.data);
+    // The one op, with the layout and stage `Model::plan` builds.
+    assert!(source.contains("static STEPS: [Step<'static>; 1] = ["));
+    assert!(
+        source.contains("Call::BinaryDense(DenseArgs { inputs: 256, outputs: 64, weights: Weights { bytes: at(0, ")
+    );
+    assert!(source.contains("Levels::Bipolar, Layout::Columns { cols: at("));
+    assert!(source.contains("stage: Some(Stage { shift: "));
+    assert!(source.contains(&std::format!("arena_size: {}", model.arena_size())));
+    // Every slice lies in the data section.
+    let mut slices = 0;
+    let steps = source.find("static STEPS").unwrap();
+    for rest in source[steps..].split("at(").skip(1) {
+        let (offset, rest) = rest.split_once(", ").unwrap();
+        let len = &rest[..rest.find(')').unwrap()];
+        let (offset, len): (usize, usize) = (offset.parse().unwrap(), len.parse().unwrap());
+        assert!(
+            offset + len <= data.len(),
+            "at({offset}, {len}) outside {} bytes",
+            data.len()
+        );
+        slices += 1;
+    }
+    assert!(slices >= 7, "{slices} slices");
+}

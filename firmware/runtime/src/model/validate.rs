@@ -32,7 +32,7 @@ pub(super) fn validate(model: &Model<'_>) -> Result<(), Error> {
             }
         }
     }
-    if model.input.view_of.is_some() {
+    if model.ends.input.view_of.is_some() {
         return Err(Error::InvalidTensor { index: 0 });
     }
     let views_only = |ids: core::ops::Range<u16>| -> Result<(), Error> {
