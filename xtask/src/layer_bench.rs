@@ -10,11 +10,13 @@
 //!   firmware (markers around the whole `Plan::run`), first input twice.
 //!   Results: `target/lowbit-bench/models.{md,json}`.
 //! - **Runtime size**: `.text` of the `lowbit_runtime`/`lowbit_arch`
-//!   functions in the layer firmware (which holds every kernel), and in a
-//!   firmware built with only the optional runtime features that the
-//!   example CNN (conv, dense and pool layers) needs on that board (from
-//!   `Model::features`: its kernel families and Gemm weight paths), which
-//!   runs the CNN bit-exactly to prove it is complete, per board.
+//!   functions in the layer firmware (which holds every kernel), and in two
+//!   firmwares for the example CNN (conv, dense and pool layers) with only
+//!   the optional runtime features it needs on that board (from
+//!   `Model::features`: its kernel families and Gemm weight paths): a
+//!   loaded one (parser, validator and plan on the device) and the
+//!   production one with the CNN compiled in. Both run the CNN bit-exactly
+//!   to prove they are complete, per board.
 
 use std::path::{Path, PathBuf};
 
@@ -27,7 +29,7 @@ use crate::{
     cli::{BenchArgs, seconds},
     device::{self, Parity, Runner},
     elf::Elf,
-    firmware::{ElfPath, Mode, build_firmware, build_firmware_kernels, build_firmware_with, model_features},
+    firmware::{ElfPath, Mode, build_compiled, build_firmware, build_firmware_kernels, build_firmware_with, model_features},
     fit::{self, Needs, Offer},
     layers::{SliceProgram, Variant, WeightKind},
     model::{Inputs, Program, reference},
@@ -89,15 +91,23 @@ pub struct SizeRow {
     pub board: String,
     /// `.text` bytes of the runtime's functions (every kernel).
     pub runtime_text: u64,
-    /// `.text` bytes of the runtime's functions in the conv + dense + pool
-    /// build.
-    pub cnn_runtime_text: u64,
-    /// The optional runtime features of that build.
-    pub cnn_features: Vec<&'static str>,
-    /// Instructions of the example CNN's inference on that build.
-    pub cnn_instructions: u64,
+    /// The loaded conv + dense + pool build.
+    pub cnn: CnnBuild,
+    /// The production build with the CNN compiled in.
+    pub cnn_compiled: CnnBuild,
     /// `.text` of the whole layer firmware.
     pub firmware_text: u64,
+}
+
+/// A firmware for the example CNN with only the runtime features it needs.
+#[derive(Debug, Clone, Serialize)]
+pub struct CnnBuild {
+    /// `.text` bytes of the runtime's functions.
+    pub runtime_text: u64,
+    /// The optional runtime features.
+    pub features: Vec<&'static str>,
+    /// Instructions of one inference (the markers around the whole run).
+    pub instructions: u64,
 }
 
 /// Runs `bench --layers`.
@@ -117,16 +127,15 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
     let cnn = cnn_example(root)?;
     for board in &selected {
         outcomes.step(format!("layers on {}", board.name), || {
-            let (cnn_features, cnn_runtime_text, cnn_instructions) = cnn_build(root, board, &cnn, &runner)?;
+            let (cnn_loaded, cnn_compiled) = cnn_builds(root, board, &cnn, &runner)?;
             let elf = build_firmware_with(root, board, &Mode::Loaded, &["layer-bench"])?;
             let file = Elf::read(&elf.0)?;
             let offer = Offer::from_firmware(board, &file)?;
             sizes.push(SizeRow {
                 board: board.name.clone(),
                 runtime_text: file.text_of(&RUNTIME_CRATES),
-                cnn_runtime_text,
-                cnn_features,
-                cnn_instructions,
+                cnn: cnn_loaded,
+                cnn_compiled,
                 firmware_text: file.sections().text,
             });
             let work = root.join("target/lowbit-bench/layers").join(&board.name);
@@ -154,9 +163,10 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
                  `layer-bench`), equal over two inferences, outputs bit-exact with the host runtime. Cells: \
                  instructions per MAC (`*`: the layer ran in channel slices to fit the board's RAM, counts \
                  summed). Runtime .text: functions of lowbit_runtime and lowbit_arch in that firmware (every \
-                 kernel), and in a loaded-mode firmware with only the optional runtime features the example CNN \
-                 (conv + dense + pool) needs on that board (`Model::features`: kernel families and Gemm weight \
-                 paths), which runs the CNN bit-exactly.\n";
+                 kernel), and in two firmwares with only the optional runtime features the example CNN (conv + dense \
+                 + pool) needs on that board (`Model::features`: kernel families and Gemm weight paths): loaded \
+                 (parser, validator and plan on the device) and with the CNN compiled in (the production image); \
+                 both run the CNN bit-exactly.\n";
     println!("\n{markdown}");
     let md = write_results(root, "layers", "lowbit bench --layers", &markdown, &rows)?;
     eprintln!("results: {}", md.display());
@@ -177,24 +187,28 @@ fn cnn_example(root: &Path) -> Result<catalog::Prepared> {
     catalog::prepare_entry(entry)
 }
 
-/// Builds the conv + dense + pool firmware for `board` (the runtime
-/// features the example CNN needs there), runs the CNN on it (bit-exact,
-/// equal counts) and returns the features, the runtime's `.text` and the
-/// CNN's instructions.
-fn cnn_build(
+/// Builds the conv + dense + pool firmwares for `board` (the runtime
+/// features the example CNN needs there), loaded and with the CNN compiled
+/// in, and runs the CNN on each (bit-exact, equal counts).
+fn cnn_builds(
     root: &Path,
     board: &Board,
     cnn: &catalog::Prepared,
     runner: &Runner<'_>,
-) -> Result<(Vec<&'static str>, u64, u64)> {
+) -> Result<(CnnBuild, CnnBuild)> {
     let features = model_features(board, &cnn.program.lbm)?;
-    let elf = build_firmware_kernels(root, board, &Mode::Loaded, &features)?;
-    let file = Elf::read(&elf.0)?;
-    let offer = Offer::from_firmware(board, &file)?;
     let work = root.join("target/lowbit-bench/cnn-build").join(&board.name);
-    let instructions = model_count(board, &elf, offer, cnn, runner, &work)
+    let loaded = build_firmware_kernels(root, board, &Mode::Loaded, &features)?;
+    let file = Elf::read(&loaded.0)?;
+    let offer = Offer::from_firmware(board, &file)?;
+    let (instructions, _) = model_count(root, board, Some(&loaded), offer, cnn, runner, &work)
         .with_context(|| format!("{CNN_EXAMPLE} on the conv + dense + pool build"))?;
-    Ok((features, file.text_of(&RUNTIME_CRATES), instructions))
+    let parsed = CnnBuild { runtime_text: file.text_of(&RUNTIME_CRATES), features: features.clone(), instructions };
+    let (instructions, compiled) = model_count(root, board, None, offer, cnn, runner, &work)
+        .with_context(|| format!("{CNN_EXAMPLE} compiled in"))?;
+    let file = Elf::read(&compiled.0)?;
+    let compiled = CnnBuild { runtime_text: file.text_of(&RUNTIME_CRATES), features, instructions };
+    Ok((parsed, compiled))
 }
 
 /// Runs one variant on `board`, in as few slices as fit its RAM.
@@ -282,7 +296,7 @@ fn models(root: &Path, boards: &[&Board], runner: &Runner<'_>, outcomes: &mut Ou
                     Case::Skipped { name, reason } => (name.clone(), None, Err(reason.clone())),
                     Case::Ready(prepared) => {
                         let p = &prepared.program;
-                        let counted = model_count(board, &elf, offer, prepared, runner, &work);
+                        let counted = model_count(root, board, Some(&elf), offer, prepared, runner, &work).map(|(count, _)| count);
                         (p.name.clone(), p.macs, counted.map_err(|e| format!("{e:#}")))
                     }
                 };
@@ -294,26 +308,33 @@ fn models(root: &Path, boards: &[&Board], runner: &Runner<'_>, outcomes: &mut Ou
     Ok(rows)
 }
 
-/// Instructions of one model's first input on `board` (two equal runs).
+/// Instructions of one model's first input on `board` (two equal runs), on
+/// the loaded firmware `elf` or compiled into its own (`None`); returns
+/// the firmware too.
 fn model_count(
+    root: &Path,
     board: &Board,
-    elf: &ElfPath,
+    elf: Option<&ElfPath>,
     offer: Offer,
     prepared: &catalog::Prepared,
     runner: &Runner<'_>,
     work: &Path,
-) -> Result<u64> {
+) -> Result<(u64, ElfPath)> {
     let inputs = prepared.inputs.first_repeated(RUNS, &prepared.facts)?;
     let image = device::image(&prepared.program, &inputs, Some(&prepared.facts));
     fit::check(board, Needs::new(&prepared.facts, image.len()), offer)?;
     let path = device::write(work, &format!("{}.lbi", prepared.program.name), &image)?;
-    let result = runner.run(board, elf, &Mode::Loaded, &path)?;
+    let (elf, mode) = match elf {
+        Some(elf) => (elf.clone(), Mode::Loaded),
+        None => (build_compiled(root, board, &path, &prepared.program.lbm)?, Mode::Embedded { image: path.clone() }),
+    };
+    let result = runner.run(board, &elf, &mode, &path)?;
     let runs = device::expect_success(&result, &prepared.facts, RUNS)?;
     let parity = Parity::compare(runs, &reference(&prepared.program, &inputs)?, &prepared.facts);
     ensure!(parity.exact(), "{}", parity.verdict());
     let counts = &result.instructions;
     ensure!(counts.windows(2).all(|w| w[0] == w[1]), "counts differ: {counts:?}");
-    counts.first().copied().context("no count")
+    Ok((*counts.first().context("no count")?, elf))
 }
 
 /// One board's layer table: a row per layer and activation type, a column per weight width.
@@ -349,9 +370,11 @@ fn size_table(sizes: &[SizeRow]) -> String {
             vec![
                 s.board.clone(),
                 s.runtime_text.to_string(),
-                s.cnn_runtime_text.to_string(),
-                s.cnn_features.join(", "),
-                s.cnn_instructions.to_string(),
+                s.cnn.runtime_text.to_string(),
+                s.cnn_compiled.runtime_text.to_string(),
+                s.cnn.features.join(", "),
+                s.cnn.instructions.to_string(),
+                s.cnn_compiled.instructions.to_string(),
                 s.firmware_text.to_string(),
             ]
         })
@@ -360,9 +383,11 @@ fn size_table(sizes: &[SizeRow]) -> String {
         "board",
         "runtime .text (all kernels)",
         "runtime .text (conv+dense+pool)",
-        "its optional features",
+        "same, CNN compiled in",
+        "their optional features",
         "CNN instructions",
-        "firmware .text",
+        "compiled",
+        "firmware .text (all kernels)",
     ];
     format!("## Runtime code size\n\n{}", table(&headers, &cells))
 }

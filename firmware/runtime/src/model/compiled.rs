@@ -48,16 +48,16 @@ impl Compiled {
 
     /// [`Model::write_input`](super::Model::write_input): checks `input`
     /// and copies it into the arena.
-    #[inline(never)]
+    #[inline]
     pub fn write_input(&self, arena: &mut [u8], input: &[u8]) -> Result<(), Error> {
-        self.ends.write_input_with(arena, input, |b| b)
+        self.ends.write_input(arena, input)
     }
 
     /// [`Model::read_output`](super::Model::read_output): copies the output
     /// out of the arena after [`Compiled::execute`].
-    #[inline(never)]
+    #[inline]
     pub fn read_output(&self, arena: &[u8], output: &mut [u8]) -> Result<(), Error> {
-        self.ends.read_output_with(arena, output, |b| b)
+        self.ends.read_output(arena, output)
     }
 
     /// The model input (see [`Model::input`](super::Model::input)).

@@ -50,8 +50,22 @@ impl Ends {
         ops: impl FnOnce(&mut [u8]) -> Result<(), Error>,
     ) -> Result<(), Error> {
         self.check_output_len(output.len())?;
-        self.write_input_with(arena, input, |b| b)?;
+        self.write_input(arena, input)?;
         ops(arena)?;
+        self.read_output(arena, output)
+    }
+
+    /// Checks `input` (length, declared range) and copies it into the
+    /// input tensor's bytes of `arena`. Out of line: every way to run a
+    /// model shares this one copy.
+    #[inline(never)]
+    pub(super) fn write_input(&self, arena: &mut [u8], input: &[u8]) -> Result<(), Error> {
+        self.write_input_with(arena, input, |b| b)
+    }
+
+    /// Copies the output tensor out of `arena` (one shared copy too).
+    #[inline(never)]
+    pub(super) fn read_output(&self, arena: &[u8], output: &mut [u8]) -> Result<(), Error> {
         self.read_output_with(arena, output, |b| b)
     }
 

@@ -218,9 +218,9 @@ impl<'a> Model<'a> {
 
     /// The first step of [`Model::run`]: checks `input` (length, declared
     /// range) and copies it into the input tensor's bytes of `arena`.
-    #[inline(never)]
+    #[inline]
     pub fn write_input(&self, arena: &mut [u8], input: &[u8]) -> Result<(), Error> {
-        self.ends.write_input_with(arena, input, |b| b)
+        self.ends.write_input(arena, input)
     }
 
     /// The second step of [`Model::run`]: executes every op on an arena
@@ -237,8 +237,8 @@ impl<'a> Model<'a> {
 
     /// The last step of [`Model::run`]: copies the output tensor out of
     /// `arena` after [`Model::execute`].
-    #[inline(never)]
+    #[inline]
     pub fn read_output(&self, arena: &[u8], output: &mut [u8]) -> Result<(), Error> {
-        self.ends.read_output_with(arena, output, |b| b)
+        self.ends.read_output(arena, output)
     }
 }
