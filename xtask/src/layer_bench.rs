@@ -29,7 +29,9 @@ use crate::{
     cli::{BenchArgs, seconds},
     device::{self, Parity, Runner},
     elf::Elf,
-    firmware::{ElfPath, Mode, build_compiled, build_firmware, build_firmware_kernels, build_firmware_with, model_features},
+    firmware::{
+        ElfPath, Mode, build_compiled, build_firmware, build_firmware_kernels, build_firmware_with, model_features,
+    },
     fit::{self, Needs, Offer},
     layers::{SliceProgram, Variant, WeightKind},
     model::{Inputs, Program, reference},
@@ -296,7 +298,8 @@ fn models(root: &Path, boards: &[&Board], runner: &Runner<'_>, outcomes: &mut Ou
                     Case::Skipped { name, reason } => (name.clone(), None, Err(reason.clone())),
                     Case::Ready(prepared) => {
                         let p = &prepared.program;
-                        let counted = model_count(root, board, Some(&elf), offer, prepared, runner, &work).map(|(count, _)| count);
+                        let counted = model_count(root, board, Some(&elf), offer, prepared, runner, &work)
+                            .map(|(count, _)| count);
                         (p.name.clone(), p.macs, counted.map_err(|e| format!("{e:#}")))
                     }
                 };

@@ -35,7 +35,7 @@ pub(crate) mod gemm;
 mod geometry;
 mod lut;
 pub(crate) mod nibbles;
-mod pool;
+pub(crate) mod pool;
 mod requant;
 
 pub(crate) use add::{AddArgs, add};

@@ -61,15 +61,22 @@ fn for_each_window(
 /// wins (it is skipped, not read as a value). 2×2 windows with stride 2
 /// and no padding, the common case, go a plane at a time through
 /// `lowbit_arch::max_2x2_plane` ([`max_pool_2x2`]); every other geometry
-/// tap by tap ([`max_pool_windows`]).
+/// tap by tap ([`max_pool_windows`], feature `max-pool-generic`).
 #[inline(never)]
 pub(crate) fn max_pool(p: &MaxPoolArgs, x: &[u8], y: &mut [u8]) -> Result<(), Fault> {
-    let g = &p.geometry;
-    if g.has([2, 2], [2, 2], [1, 1]) && g.unpadded() {
+    if !generic(&p.geometry) {
         max_pool_2x2(p, x, y)
-    } else {
+    } else if cfg!(feature = "max-pool-generic") {
         max_pool_windows(p, x, y)
+    } else {
+        Err(Fault)
     }
+}
+
+/// Whether a MaxPool window takes the generic path (anything but 2×2 with
+/// stride 2 and no padding).
+pub(crate) fn generic(g: &Geometry) -> bool {
+    !(g.has([2, 2], [2, 2], [1, 1]) && g.unpadded())
 }
 
 /// [`max_pool`] window by window through `Geometry::for_each_tap`, which

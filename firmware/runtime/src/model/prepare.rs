@@ -37,20 +37,21 @@ pub(super) enum Call<'a> {
 }
 
 impl Call<'_> {
-    /// Whether this build has the kernel (the optional families are cargo
-    /// features, all on by default; gemm, direct and max pooling are always
-    /// in).
+    /// Whether this build has the kernel (the families are cargo features,
+    /// all on by default).
     fn built_in(&self) -> bool {
         match self {
+            Call::GemmConv(_) => cfg!(feature = "gemm-conv"),
+            Call::DirectConv(_) => cfg!(feature = "direct"),
+            Call::GemmDense(_) => cfg!(feature = "gemm-dense"),
+            Call::NibbleDense(_) => cfg!(feature = "nibbles"),
+            Call::MaxPool(_) => cfg!(feature = "max-pool"),
             Call::Conv(_) | Call::Dense(_) => cfg!(feature = "reference"),
             Call::ConvTranspose(_) => cfg!(feature = "conv-transpose"),
             Call::BinaryDense(..) => cfg!(feature = "binary"),
             Call::AvgPool(_) => cfg!(feature = "avg-pool"),
             Call::Add(_) => cfg!(feature = "add"),
             Call::Lut(_) => cfg!(feature = "lut"),
-            Call::GemmConv(_) | Call::DirectConv(_) | Call::GemmDense(_) | Call::NibbleDense(_) | Call::MaxPool(_) => {
-                true
-            }
         }
     }
 }
@@ -274,17 +275,18 @@ impl<'a> Step<'a> {
             shared,
         } = Parts::split(arena, &y_span, &scratch).ok_or(err)?;
         let values = shared.read(&x_span).ok_or(err)?;
-        // Binary Dense left out of the build (see `Call::built_in`) is never
-        // reached, so the linker drops it.
+        // Kernels left out of the build (see `Call::built_in`) are never
+        // reached, so the linker drops them.
         let result = match head.kernel {
-            Kernel::Nibbles => nibbles::dense(&args, values, out, scratch),
+            Kernel::Nibbles if cfg!(feature = "nibbles") => nibbles::dense(&args, values, out, scratch),
             Kernel::Binary if cfg!(feature = "binary") => {
                 let levels = Levels::of(&x.quant, x.bipolar).ok_or(err)?;
                 let layout = binary::Layout::of(&args).map_err(|Fault| err)?;
                 binary::dense(&args, (levels, &layout), values, out, scratch)
             }
-            Kernel::Binary => return Err(Error::OpNotBuiltIn { index }),
-            _ => gemm::dense(&args, values, out, scratch),
+            Kernel::Nibbles | Kernel::Binary => return Err(Error::OpNotBuiltIn { index }),
+            _ if cfg!(feature = "gemm-dense") => gemm::dense(&args, values, out, scratch),
+            _ => return Err(Error::OpNotBuiltIn { index }),
         };
         result.map_err(|Fault| err)
     }
@@ -314,16 +316,16 @@ impl<'a> Step<'a> {
         // reached, so the linker drops them.
         let result = match &self.call {
             Call::Conv(a) if cfg!(feature = "reference") => kernels::conv(a, x, y),
-            Call::GemmConv(a) => gemm::conv(a, x, y, scratch),
-            Call::DirectConv(a) => direct::conv(a, x, y, scratch),
+            Call::GemmConv(a) if cfg!(feature = "gemm-conv") => gemm::conv(a, x, y, scratch),
+            Call::DirectConv(a) if cfg!(feature = "direct") => direct::conv(a, x, y, scratch),
             Call::ConvTranspose(a) if cfg!(feature = "conv-transpose") => kernels::conv_transpose(a, x, y),
             Call::Dense(a) if cfg!(feature = "reference") => kernels::dense(a, x, y),
-            Call::GemmDense(a) => gemm::dense(a, x, y, scratch),
-            Call::NibbleDense(a) => nibbles::dense(a, x, y, scratch),
+            Call::GemmDense(a) if cfg!(feature = "gemm-dense") => gemm::dense(a, x, y, scratch),
+            Call::NibbleDense(a) if cfg!(feature = "nibbles") => nibbles::dense(a, x, y, scratch),
             Call::BinaryDense(a, levels, layout) if cfg!(feature = "binary") => {
                 binary::dense(a, (*levels, layout), x, y, scratch)
             }
-            Call::MaxPool(a) => kernels::max_pool(a, x, y),
+            Call::MaxPool(a) if cfg!(feature = "max-pool") => kernels::max_pool(a, x, y),
             Call::AvgPool(a) if cfg!(feature = "avg-pool") => kernels::avg_pool(a, x, y),
             Call::Add(a) if cfg!(feature = "add") => kernels::add(a, x, read(&self.inputs[1])?, y),
             Call::Lut(table) if cfg!(feature = "lut") => kernels::lut(table, x, y),

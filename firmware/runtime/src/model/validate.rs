@@ -3,7 +3,7 @@
 use super::Model;
 use super::prepare::Step;
 use crate::format::{Kernel, OpBody, OpRecord, Window, f32_at};
-use crate::kernels::{Geometry, Values, direct, gemm};
+use crate::kernels::{Geometry, Values, direct, gemm, pool};
 use crate::{Error, WeightFormat};
 
 /// Validates the tensor table and the op graph of a model whose header,
@@ -98,10 +98,13 @@ fn check_contents(model: &Model<'_>, record: &OpRecord) -> Result<(), ()> {
 
 /// Whether this build has the code path an op takes inside its kernel
 /// family: the weight path of a Gemm op (see [`gemm::built_in`]) or the
-/// generic window of a Direct Conv (see [`direct::generic`]); other ops
-/// pass.
+/// generic window of a Direct Conv (see [`direct::generic`]) or of a
+/// MaxPool (see [`pool::generic`]); other ops pass.
 fn path_built_in(model: &Model<'_>, record: &OpRecord) -> Result<bool, Error> {
     if direct_generic(record) && !cfg!(feature = "direct-generic") {
+        return Ok(false);
+    }
+    if max_pool_generic(record) && !cfg!(feature = "max-pool-generic") {
         return Ok(false);
     }
     Ok(gemm_rows(model, record)?.is_none_or(|(format, taps)| gemm::built_in(format, taps)))
@@ -111,6 +114,14 @@ fn path_built_in(model: &Model<'_>, record: &OpRecord) -> Result<bool, Error> {
 pub(super) fn direct_generic(record: &OpRecord) -> bool {
     match (&record.body, record.kernel) {
         (OpBody::Conv { window, .. }, Kernel::Direct) => direct::generic(&Geometry::from(window)),
+        _ => false,
+    }
+}
+
+/// Whether `record` is a MaxPool with a window of the generic path.
+pub(super) fn max_pool_generic(record: &OpRecord) -> bool {
+    match &record.body {
+        OpBody::MaxPool { window } => pool::generic(&Geometry::from(window)),
         _ => false,
     }
 }
