@@ -21,7 +21,7 @@ use crate::{
     cli::{BenchArgs, EXAMPLE_MODEL, seconds},
     device::{self, Parity, Runner},
     elf::{Elf, Sections},
-    firmware::{Mode, build_firmware_for},
+    firmware::{Mode, Optimize, build_firmware_for},
     fit::{self, Needs, Offer},
     plugin::IcountPlugin,
     report::{Outcomes, table, write_results},
@@ -118,7 +118,7 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
                 let work = root.join("target/lowbit-bench/images").join(&board.name);
                 let path = device::write(&work, &format!("{name}.lbi"), &image)?;
                 let mode = Mode::Embedded { image: path.clone() };
-                let elf = build_firmware_for(root, board, &mode, &prepared.program.lbm)?;
+                let elf = build_firmware_for(root, board, &mode, &prepared.program.lbm, Optimize::Speed)?;
                 let sections = Elf::read(&elf.0)?.sections();
                 let mut counts = Vec::new();
                 let mut last = None;

@@ -4,6 +4,8 @@ use std::{path::PathBuf, time::Duration};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::firmware::Optimize;
+
 /// lowbit's developer tasks.
 #[derive(Parser)]
 #[command(name = "cargo xtask", version, about)]
@@ -105,6 +107,10 @@ pub struct DeployArgs {
     /// How the model reaches the device.
     #[arg(long, value_enum, default_value_t = ModeArg::Embedded)]
     pub mode: ModeArg,
+    /// What the compiler optimizes the firmware for: `speed` (the fastest
+    /// kernels) or `size` (the smallest runtime code).
+    #[arg(long, value_enum, default_value_t = Optimize::Speed)]
+    pub optimize: Optimize,
     /// Only build the firmware.
     #[arg(long)]
     pub build_only: bool,

@@ -108,6 +108,8 @@ pub enum CargoCommand<'a> {
         dir: &'a Path,
         /// Rust target triple.
         target: &'a str,
+        /// Cargo profile (`release`, `release-size`).
+        profile: &'a str,
         /// Cargo features (default features are off).
         features: Vec<String>,
         /// Environment for `build.rs` (`LOWBIT_BOARD`, `LOWBIT_IMAGE`).
@@ -149,8 +151,8 @@ impl CargoCommand<'_> {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let cmd = ExternalCommand::new(cargo);
         match self {
-            CargoCommand::BuildFirmware { dir, target, features, env } => {
-                let mut cmd = cmd.current_dir(dir).args(["build", "--quiet", "--release", "--target", target]);
+            CargoCommand::BuildFirmware { dir, target, profile, features, env } => {
+                let mut cmd = cmd.current_dir(dir).args(["build", "--quiet", "--profile", profile, "--target", target]);
                 cmd = cmd.args(["--no-default-features", "--features", &features.join(",")]);
                 for (key, value) in env {
                     cmd = cmd.env(key, value.clone());

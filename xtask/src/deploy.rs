@@ -73,7 +73,7 @@ pub fn run(root: &Path, args: &DeployArgs) -> Result<()> {
         ModeArg::Embedded => Mode::Embedded { image: image_path.clone() },
         ModeArg::Loaded => Mode::Loaded,
     };
-    let elf = build_firmware_for(root, board, &mode, &program.lbm)?;
+    let elf = build_firmware_for(root, board, &mode, &program.lbm, args.optimize)?;
     print_sizes(board, &mode, &Elf::read(&elf.0)?, facts.as_ref());
     if args.build_only {
         println!("built {} ({mode} mode); --build-only: not run", elf.0.display());

@@ -21,7 +21,7 @@ use crate::{
     catalog::{Case, Prepared},
     cli::DEFAULT_BOARD,
     device::{self, Parity, Runner},
-    firmware::{Mode, build_firmware_for, build_firmware_with},
+    firmware::{Mode, Optimize, build_firmware_for, build_firmware_with},
     model::Program,
     records::ExitStatus,
     report::Outcomes,
@@ -120,7 +120,7 @@ fn embedded(root: &Path, board: &Board, prepared: &Prepared, work: &Path, runner
     let image = device::image(&prepared.program, &prepared.inputs, Some(&prepared.facts));
     let path = device::write(work, &format!("{}.lbi", prepared.program.name), &image)?;
     let mode = Mode::Embedded { image: path.clone() };
-    let elf = build_firmware_for(root, board, &mode, &prepared.program.lbm)?;
+    let elf = build_firmware_for(root, board, &mode, &prepared.program.lbm, Optimize::Speed)?;
     let result = runner.run(board, &elf, &mode, &path)?;
     let runs = device::expect_success(&result, &prepared.facts, prepared.inputs.count)?;
     let parity = Parity::compare(runs, &prepared.reference, &prepared.facts);

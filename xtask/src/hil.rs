@@ -23,7 +23,7 @@ use crate::{
     device::{self, Parity, Runner},
     elf::Elf,
     failures,
-    firmware::{ElfPath, Mode, build_compiled, build_firmware},
+    firmware::{ElfPath, Mode, Optimize, build_compiled, build_firmware},
     fit::{self, Needs, Offer},
     kernel_checks,
     model::output_value,
@@ -239,7 +239,7 @@ impl Hil<'_> {
             }
             None => {
                 mode = Mode::Embedded { image: path.clone() };
-                built = build_compiled(self.root, board, &path, &prepared.program.lbm)?;
+                built = build_compiled(self.root, board, &path, &prepared.program.lbm, Optimize::Speed)?;
                 &built
             }
         };

@@ -30,7 +30,8 @@ use crate::{
     device::{self, Parity, Runner},
     elf::Elf,
     firmware::{
-        ElfPath, Mode, build_compiled, build_firmware, build_firmware_kernels, build_firmware_with, model_features,
+        ElfPath, Mode, Optimize, build_compiled, build_firmware, build_firmware_kernels, build_firmware_with,
+        model_features,
     },
     fit::{self, Needs, Offer},
     layers::{SliceProgram, Variant, WeightKind},
@@ -97,6 +98,8 @@ pub struct SizeRow {
     pub cnn: CnnBuild,
     /// The production build with the CNN compiled in.
     pub cnn_compiled: CnnBuild,
+    /// The same optimized for size (`deploy --optimize size`).
+    pub cnn_compiled_size: CnnBuild,
     /// `.text` of the whole layer firmware.
     pub firmware_text: u64,
 }
@@ -129,7 +132,7 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
     let cnn = cnn_example(root)?;
     for board in &selected {
         outcomes.step(format!("layers on {}", board.name), || {
-            let (cnn_loaded, cnn_compiled) = cnn_builds(root, board, &cnn, &runner)?;
+            let [cnn_loaded, cnn_compiled, cnn_compiled_size] = cnn_builds(root, board, &cnn, &runner)?;
             let elf = build_firmware_with(root, board, &Mode::Loaded, &["layer-bench"])?;
             let file = Elf::read(&elf.0)?;
             let offer = Offer::from_firmware(board, &file)?;
@@ -138,6 +141,7 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
                 runtime_text: file.text_of(&RUNTIME_CRATES),
                 cnn: cnn_loaded,
                 cnn_compiled,
+                cnn_compiled_size,
                 firmware_text: file.sections().text,
             });
             let work = root.join("target/lowbit-bench/layers").join(&board.name);
@@ -167,8 +171,9 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
                  summed). Runtime .text: functions of lowbit_runtime and lowbit_arch in that firmware (every \
                  kernel), and in two firmwares with only the optional runtime features the example CNN (conv + dense \
                  + pool) needs on that board (`Model::features`: kernel families and Gemm weight paths): loaded \
-                 (parser, validator and plan on the device) and with the CNN compiled in (the production image); \
-                 both run the CNN bit-exactly.\n";
+                 (parser, validator and plan on the device) and with the CNN compiled in (the production image), \
+                 optimized for speed (opt-level 3) and for size (`deploy --optimize size`, opt-level \"s\"); all \
+                 run the CNN bit-exactly.\n";
     println!("\n{markdown}");
     let md = write_results(root, "layers", "lowbit bench --layers", &markdown, &rows)?;
     eprintln!("results: {}", md.display());
@@ -190,27 +195,24 @@ fn cnn_example(root: &Path) -> Result<catalog::Prepared> {
 }
 
 /// Builds the conv + dense + pool firmwares for `board` (the runtime
-/// features the example CNN needs there), loaded and with the CNN compiled
-/// in, and runs the CNN on each (bit-exact, equal counts).
-fn cnn_builds(
-    root: &Path,
-    board: &Board,
-    cnn: &catalog::Prepared,
-    runner: &Runner<'_>,
-) -> Result<(CnnBuild, CnnBuild)> {
+/// features the example CNN needs there): loaded, with the CNN compiled in,
+/// and that optimized for size; runs the CNN on each (bit-exact, equal
+/// counts).
+fn cnn_builds(root: &Path, board: &Board, cnn: &catalog::Prepared, runner: &Runner<'_>) -> Result<[CnnBuild; 3]> {
     let features = model_features(board, &cnn.program.lbm)?;
     let work = root.join("target/lowbit-bench/cnn-build").join(&board.name);
     let loaded = build_firmware_kernels(root, board, &Mode::Loaded, &features)?;
-    let file = Elf::read(&loaded.0)?;
-    let offer = Offer::from_firmware(board, &file)?;
-    let (instructions, _) = model_count(root, board, Some(&loaded), offer, cnn, runner, &work)
-        .with_context(|| format!("{CNN_EXAMPLE} on the conv + dense + pool build"))?;
-    let parsed = CnnBuild { runtime_text: file.text_of(&RUNTIME_CRATES), features: features.clone(), instructions };
-    let (instructions, compiled) = model_count(root, board, None, offer, cnn, runner, &work)
-        .with_context(|| format!("{CNN_EXAMPLE} compiled in"))?;
-    let file = Elf::read(&compiled.0)?;
-    let compiled = CnnBuild { runtime_text: file.text_of(&RUNTIME_CRATES), features, instructions };
-    Ok((parsed, compiled))
+    let offer = Offer::from_firmware(board, &Elf::read(&loaded.0)?)?;
+    let firmwares =
+        [Firmware::Loaded(&loaded), Firmware::Compiled(Optimize::Speed), Firmware::Compiled(Optimize::Size)];
+    let mut builds = Vec::new();
+    for firmware in firmwares {
+        let (instructions, elf) = model_count(root, board, firmware, offer, cnn, runner, &work)
+            .with_context(|| format!("{CNN_EXAMPLE} on the conv + dense + pool build ({firmware:?})"))?;
+        let runtime_text = Elf::read(&elf.0)?.text_of(&RUNTIME_CRATES);
+        builds.push(CnnBuild { runtime_text, features: features.clone(), instructions });
+    }
+    builds.try_into().map_err(|_| anyhow::anyhow!("three builds"))
 }
 
 /// Runs one variant on `board`, in as few slices as fit its RAM.
@@ -298,7 +300,7 @@ fn models(root: &Path, boards: &[&Board], runner: &Runner<'_>, outcomes: &mut Ou
                     Case::Skipped { name, reason } => (name.clone(), None, Err(reason.clone())),
                     Case::Ready(prepared) => {
                         let p = &prepared.program;
-                        let counted = model_count(root, board, Some(&elf), offer, prepared, runner, &work)
+                        let counted = model_count(root, board, Firmware::Loaded(&elf), offer, prepared, runner, &work)
                             .map(|(count, _)| count);
                         (p.name.clone(), p.macs, counted.map_err(|e| format!("{e:#}")))
                     }
@@ -311,13 +313,21 @@ fn models(root: &Path, boards: &[&Board], runner: &Runner<'_>, outcomes: &mut Ou
     Ok(rows)
 }
 
+/// Where a model runs.
+#[derive(Debug, Clone, Copy)]
+enum Firmware<'e> {
+    /// On this loaded-mode firmware.
+    Loaded(&'e ElfPath),
+    /// Compiled into a production firmware of its own.
+    Compiled(Optimize),
+}
+
 /// Instructions of one model's first input on `board` (two equal runs), on
-/// the loaded firmware `elf` or compiled into its own (`None`); returns
-/// the firmware too.
+/// `firmware`; returns the firmware's ELF too.
 fn model_count(
     root: &Path,
     board: &Board,
-    elf: Option<&ElfPath>,
+    firmware: Firmware<'_>,
     offer: Offer,
     prepared: &catalog::Prepared,
     runner: &Runner<'_>,
@@ -327,9 +337,12 @@ fn model_count(
     let image = device::image(&prepared.program, &inputs, Some(&prepared.facts));
     fit::check(board, Needs::new(&prepared.facts, image.len()), offer)?;
     let path = device::write(work, &format!("{}.lbi", prepared.program.name), &image)?;
-    let (elf, mode) = match elf {
-        Some(elf) => (elf.clone(), Mode::Loaded),
-        None => (build_compiled(root, board, &path, &prepared.program.lbm)?, Mode::Embedded { image: path.clone() }),
+    let (elf, mode) = match firmware {
+        Firmware::Loaded(elf) => (elf.clone(), Mode::Loaded),
+        Firmware::Compiled(optimize) => {
+            let elf = build_compiled(root, board, &path, &prepared.program.lbm, optimize)?;
+            (elf, Mode::Embedded { image: path.clone() })
+        }
     };
     let result = runner.run(board, &elf, &mode, &path)?;
     let runs = device::expect_success(&result, &prepared.facts, RUNS)?;
@@ -375,9 +388,11 @@ fn size_table(sizes: &[SizeRow]) -> String {
                 s.runtime_text.to_string(),
                 s.cnn.runtime_text.to_string(),
                 s.cnn_compiled.runtime_text.to_string(),
+                s.cnn_compiled_size.runtime_text.to_string(),
                 s.cnn.features.join(", "),
                 s.cnn.instructions.to_string(),
                 s.cnn_compiled.instructions.to_string(),
+                s.cnn_compiled_size.instructions.to_string(),
                 s.firmware_text.to_string(),
             ]
         })
@@ -387,9 +402,11 @@ fn size_table(sizes: &[SizeRow]) -> String {
         "runtime .text (all kernels)",
         "runtime .text (conv+dense+pool)",
         "same, CNN compiled in",
+        "compiled, --optimize size",
         "their optional features",
         "CNN instructions",
         "compiled",
+        "compiled, size",
         "firmware .text (all kernels)",
     ];
     format!("## Runtime code size\n\n{}", table(&headers, &cells))
