@@ -7,10 +7,10 @@
 //! kernel arguments, the ends of a run and the data section's bytes as Rust
 //! source. A firmware built with the feature `compiled` and the environment
 //! variable `LOWBIT_COMPILED` naming that file includes it here and gets
-//! [`COMPILED`]; the linker then keeps only the kernels and the run loop
-//! (the example CNN's runtime code shrinks by the 17 KB of parsing,
-//! validation and planning). The arguments live in flash, so no RAM holds
-//! them either.
+//! `COMPILED`; the linker then keeps only the kernels and the run loop
+//! (the example CNN's runtime code shrinks from 32.7 KB to 16.1 KB on a
+//! Cortex-M4: no parsing, validation or planning). The arguments live in
+//! flash, so no RAM holds them either.
 
 use super::ends::Ends;
 use super::prepare::Step;

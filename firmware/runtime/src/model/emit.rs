@@ -81,6 +81,7 @@ impl Writer<'_> {
         (offset + bytes.len() <= self.data.len()).then(|| format!("at({offset}, {})", bytes.len()))
     }
 
+    /// One op: its call and arena spans.
     fn step(&self, s: &Step<'_>) -> Option<String> {
         Some(format!(
             "Step {{ call: {}, inputs: [{}, {}], output: {}, scratch: {} }}",
@@ -92,6 +93,7 @@ impl Writer<'_> {
         ))
     }
 
+    /// The kernel and its arguments.
     fn call(&self, call: &Call<'_>) -> Option<String> {
         Some(match call {
             Call::Conv(a) => format!("Call::Conv({})", self.conv(a)?),
@@ -120,6 +122,7 @@ impl Writer<'_> {
         })
     }
 
+    /// Convolution arguments.
     fn conv(&self, a: &ConvArgs<'_>) -> Option<String> {
         Some(format!(
             "ConvArgs {{ input: {:?}, output: {:?}, geometry: {}, groups: {}, weights: {}, bias: {}, x: {}, \
@@ -136,6 +139,7 @@ impl Writer<'_> {
         ))
     }
 
+    /// Dense arguments.
     fn dense(&self, a: &DenseArgs<'_>) -> Option<String> {
         Some(format!(
             "DenseArgs {{ inputs: {}, outputs: {}, weights: {}, bias: {}, x: {}, out: {} }}",
@@ -148,6 +152,7 @@ impl Writer<'_> {
         ))
     }
 
+    /// Packed weights and their format.
     fn weights(&self, w: &Weights<'_>) -> Option<String> {
         let format = match w.format {
             WeightFormat::Signed(bits) => format!("WeightFormat::Signed({bits})"),
@@ -160,6 +165,7 @@ impl Writer<'_> {
         ))
     }
 
+    /// A requantizing output stage.
     fn output(&self, o: &Output<'_>) -> Option<String> {
         Some(format!(
             "Output {{ multipliers: {}, zero_point: {}, lo: {}, hi: {} }}",
@@ -170,6 +176,7 @@ impl Writer<'_> {
         ))
     }
 
+    /// A binary Dense's weight layout.
     fn layout(&self, layout: &Layout<'_>) -> Option<String> {
         Some(match layout {
             Layout::Rows => "Layout::Rows".into(),
@@ -189,6 +196,7 @@ impl Writer<'_> {
         })
     }
 
+    /// A binary Dense's fixed-point output stage.
     fn stage(&self, s: &Stage<'_>) -> Option<String> {
         Some(format!(
             "Stage {{ shift: {}, signed: {}, multipliers: {}, offsets: [{}, {}], floats: {}.as_chunks::<4>().0, \
@@ -204,14 +212,17 @@ impl Writer<'_> {
     }
 }
 
+/// An arena span.
 fn range(r: &Range<usize>) -> String {
     format!("{}..{}", r.start, r.end)
 }
 
+/// How input bytes are read.
 fn values(v: Values) -> String {
     format!("Values::new({})", v.signed())
 }
 
+/// The two values of a binary Dense's input.
 fn levels_of(levels: Levels) -> &'static str {
     match levels {
         Levels::Bipolar => "Levels::Bipolar",
@@ -220,6 +231,7 @@ fn levels_of(levels: Levels) -> &'static str {
     }
 }
 
+/// A sliding window.
 fn geometry(g: &Geometry) -> String {
     format!(
         "Geometry {{ kernel: {:?}, stride: {:?}, dilation: {:?}, pads: {:?}, output_padding: {:?} }}",
@@ -227,6 +239,7 @@ fn geometry(g: &Geometry) -> String {
     )
 }
 
+/// MaxPool arguments (also AvgPool's shared part).
 fn max_pool(a: &MaxPoolArgs) -> String {
     format!(
         "MaxPoolArgs {{ input: {:?}, output: {:?}, geometry: {}, x: {} }}",
@@ -237,6 +250,7 @@ fn max_pool(a: &MaxPoolArgs) -> String {
     )
 }
 
+/// Add arguments.
 fn add(a: &AddArgs) -> String {
     format!(
         "AddArgs {{ a: {}, b: {}, y: {}, lo: {}, hi: {} }}",
@@ -248,6 +262,7 @@ fn add(a: &AddArgs) -> String {
     )
 }
 
+/// A tensor's quantization, the scale by its bits.
 fn quant(q: &TensorQuant) -> String {
     format!(
         "TensorQuant {{ scale: f32::from_bits({:#010x}), zero_point: {}, bits: {}, signed: {} }}",
@@ -258,6 +273,7 @@ fn quant(q: &TensorQuant) -> String {
     )
 }
 
+/// A tensor record (the model's input or output).
 fn record(t: &TensorRecord) -> String {
     format!(
         "TensorRecord {{ shape: Shape {{ rank: {}, dims: {:?} }}, quant: {}, view_of: {:?}, offset: {}, bipolar: {} }}",
