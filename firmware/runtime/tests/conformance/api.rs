@@ -52,7 +52,10 @@ fn features_name_the_optional_parts_a_model_needs() {
     let bytes = small();
     let m = Model::from_bytes(&bytes).unwrap();
     for dsp in [true, false] {
-        assert_eq!(m.features(dsp).unwrap(), BTreeSet::from(["weights-other"]));
+        assert_eq!(
+            m.features(dsp).unwrap(),
+            BTreeSet::from(["gemm-dense", "weights-other"])
+        );
     }
     let mut b = ProgramBuilder::new();
     let x = b.input(&[8], q(8, true)).unwrap();
@@ -64,11 +67,14 @@ fn features_name_the_optional_parts_a_model_needs() {
     let bytes = b.finish().unwrap().bytes;
     let m = Model::from_bytes(&bytes).unwrap();
     for dsp in [true, false] {
-        assert_eq!(m.features(dsp).unwrap(), BTreeSet::from(["lut", "weights-8"]));
+        assert_eq!(
+            m.features(dsp).unwrap(),
+            BTreeSet::from(["gemm-dense", "lut", "weights-8"])
+        );
     }
-    // A depthwise 3×3 Conv runs on the Direct kernel's always-built path,
-    // a depthwise 3×3 with stride 2 on its generic one.
-    for (stride, expected) in [([1, 1], vec![]), ([2, 2], vec!["direct-generic"])] {
+    // A depthwise 3×3 Conv runs on the Direct kernel's 3×3 path, a
+    // depthwise 3×3 with stride 2 on its generic one.
+    for (stride, expected) in [([1, 1], vec!["direct"]), ([2, 2], vec!["direct", "direct-generic"])] {
         let mut b = ProgramBuilder::new();
         let x = b.input(&[2, 6, 6], q(8, false)).unwrap();
         let conv = ConvParams {
@@ -88,6 +94,19 @@ fn features_name_the_optional_parts_a_model_needs() {
         let bytes = b.finish().unwrap().bytes;
         let m = Model::from_bytes(&bytes).unwrap();
         assert_eq!(m.features(true).unwrap(), BTreeSet::from_iter(expected));
+    }
+    // MaxPool: 2×2 windows with stride 2 and no padding, or any other.
+    for (pool, expected) in [
+        (PoolParams::new([2, 2]), vec!["max-pool"]),
+        (PoolParams::new([3, 3]), vec!["max-pool", "max-pool-generic"]),
+    ] {
+        let mut b = ProgramBuilder::new();
+        let x = b.input(&[2, 6, 6], q(8, false)).unwrap();
+        let y = b.max_pool(x, pool).unwrap();
+        b.output(y).unwrap();
+        let bytes = b.finish().unwrap().bytes;
+        let m = Model::from_bytes(&bytes).unwrap();
+        assert_eq!(m.features(false).unwrap(), BTreeSet::from_iter(expected));
     }
 }
 
