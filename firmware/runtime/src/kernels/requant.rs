@@ -69,12 +69,10 @@ impl Output<'_> {
     pub(crate) fn store_outputs(&self, out: &mut [u8], sums: &[i32], bias: &[u8], first: usize) -> Result<(), Fault> {
         let range = first..first + out.len();
         let bias = bias.as_chunks::<4>().0.get(range.clone()).ok_or(Fault)?;
-        // One multiplier per channel, or the single one for every channel.
-        let (each, single) = match self.multipliers.as_chunks::<4>().0 {
-            [m] => (&[][..], *m),
-            all => (all.get(range).ok_or(Fault)?, [0; 4]),
+        let each = match self.multipliers.as_chunks::<4>().0 {
+            [_] => None,
+            all => Some(all.get(range).ok_or(Fault)?),
         };
-        let each = (each, &single);
         // The clamp chosen once, outside the loops.
         match self.clamp() {
             Clamp::I8 => self.store_each(out, sums, bias, each, |v| lowbit_arch::ssat8(v) as u8),
@@ -93,21 +91,25 @@ impl Output<'_> {
         Ok(())
     }
 
-    /// The loop of [`Output::store_outputs`] with the clamp `clamp`: the
-    /// multipliers `each` of the channels, then `single` for the rest (one
-    /// loop for both kinds of layer keeps the code small).
+    /// The loops of [`Output::store_outputs`] with the clamp `clamp`: one
+    /// multiplier per channel (`each`) or the single one.
     #[inline(always)]
     fn store_each(
         &self,
         out: &mut [u8],
         sums: &[i32],
         bias: &[[u8; 4]],
-        (each, single): (&[[u8; 4]], &[u8; 4]),
+        each: Option<&[[u8; 4]]>,
         clamp: impl Fn(i32) -> u8,
     ) {
-        for (i, ((o, s), b)) in out.iter_mut().zip(sums).zip(bias).enumerate() {
-            let m = each.get(i).unwrap_or(single);
-            *o = clamp(self.channel(f32::from_le_bytes(*m), i32::from_le_bytes(*b)).rounded(*s));
+        let channel = |b: &[u8; 4], m: &[u8; 4]| self.channel(f32::from_le_bytes(*m), i32::from_le_bytes(*b));
+        let outputs = out.iter_mut().zip(sums).zip(bias);
+        match (each, self.multipliers.as_chunks::<4>().0) {
+            (Some(each), _) => outputs
+                .zip(each)
+                .for_each(|(((o, s), b), m)| *o = clamp(channel(b, m).rounded(*s))),
+            (None, [m, ..]) => outputs.for_each(|((o, s), b)| *o = clamp(channel(b, m).rounded(*s))),
+            (None, []) => {}
         }
     }
 
@@ -299,12 +301,23 @@ impl Channel {
         ((r ^ sign) - sign) + self.zero_point
     }
 
-    /// [`Channel::store`] of four sums (the clamp chosen once). Written out
-    /// lane by lane: at `opt-level = "s"` the `map`s of a `[_; 4]` stay
-    /// loops, which cost the size profile 9 % of the example CNN.
+    /// [`Channel::store`] of four sums (the clamp chosen once). With a
+    /// float unit, written out lane by lane: at `opt-level = "s"` the
+    /// `map`s of a `[_; 4]` stay loops, which cost the size profile 9 % of
+    /// the example CNN on a Cortex-M4. The integer rounding is long, so
+    /// without one a single copy of it runs in a loop.
     #[inline(always)]
-    pub(crate) fn store4(&self, [a, b, c, d]: [i32; 4]) -> [u8; 4] {
+    pub(crate) fn store4(&self, sums: [i32; 4]) -> [u8; 4] {
         use lowbit_arch::{ssat8, usat8};
+        if lowbit_arch::SOFT_FLOAT {
+            let q = sums.map(|s| self.rounded(s));
+            return match self.clamp {
+                Clamp::I8 => q.map(|v| ssat8(v) as u8),
+                Clamp::U8 => q.map(|v| usat8(v) as u8),
+                Clamp::Range(lo, hi) => q.map(|v| v.max(lo).min(hi) as u8),
+            };
+        }
+        let [a, b, c, d] = sums;
         let [a, b, c, d] = [self.rounded(a), self.rounded(b), self.rounded(c), self.rounded(d)];
         let [a, b, c, d] = match self.clamp {
             Clamp::I8 => [ssat8(a), ssat8(b), ssat8(c), ssat8(d)],
