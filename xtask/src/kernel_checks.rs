@@ -4,13 +4,17 @@
 //! weights are stored by columns (each input level, partial words of
 //! outputs, inputs not a multiple of 32, several parts of columns, the
 //! fixed-point output stage with and without rows left the float one, inputs
-//! from none to all bits set). `hil` runs them on every board beside the
-//! models, so those paths are compared with the host runtime on the devices
-//! too, not only on the host.
+//! from none to all bits set), and the reference Conv and Dense (unsigned
+//! weights), Add and AvgPool, which no model of the corpus lowers to.
+//! `hil` runs them on every board beside the models (and compiled in, on
+//! its compiled boards), so those paths are compared with the host runtime
+//! on the devices too, not only on the host.
 
 use anyhow::{Context, Result};
 use lowbit::ir::{DType, Tensor};
-use lowbit_runtime::build::{DenseParams, PoolParams, ProgramBuilder, Requant};
+use lowbit_runtime::build::{
+    AddParams, AvgPoolParams, ConvParams, DenseParams, KernelPolicy, PoolParams, ProgramBuilder, Requant,
+};
 use lowbit_runtime::{TensorQuant, WeightFormat};
 
 use crate::catalog::{Case, Prepared};
@@ -47,6 +51,44 @@ fn nibble_dense(inputs: usize, outputs: usize, signed: bool, seed: u64) -> Resul
         requant: Requant::new(multipliers, q8(true, -4)),
     };
     let y = b.dense(x, dense)?;
+    b.output(y)?;
+    Ok(b.finish()?.bytes)
+}
+
+/// A reference Conv (3×3, unsigned 4-bit weights) whose output is added
+/// to its input, a 2×2 average pooling and a reference Dense with unsigned
+/// 3-bit weights.
+fn reference_ops(seed: u64) -> Result<Vec<u8>> {
+    let mut rng = Rng::new(seed);
+    let mut b = ProgramBuilder::new();
+    b.set_kernel_policy(KernelPolicy::Reference);
+    let x = b.input(&[2, 6, 6], q8(false, 10))?;
+    let conv = ConvParams {
+        out_channels: 2,
+        kernel: [3, 3],
+        stride: [1, 1],
+        pads: [1; 4],
+        dilation: [1, 1],
+        groups: 1,
+        weights: (0..2 * 2 * 9).map(|_| rng.range(0, 15)).collect(),
+        weight_format: WeightFormat::Unsigned(4),
+        bias: (0..2).map(|_| rng.range(-2000, 2000)).collect(),
+        // A scale of its own, so that Add's inputs are told apart.
+        requant: Requant::new(vec![0.0021, 0.0017], TensorQuant { scale: 0.08, ..q8(false, 5) }),
+    };
+    let c = b.conv(x, conv)?;
+    let sum = b.add(x, c, AddParams::new(q8(true, -3)))?;
+    let pool = PoolParams { kernel: [2, 2], stride: [2, 2], pads: [0; 4], dilation: [1, 1] };
+    let avg = AvgPoolParams { pool, count_include_pad: false, requant: Requant::new(vec![0.25], q8(true, 2)) };
+    let p = b.avg_pool(sum, avg)?;
+    let dense = DenseParams {
+        out_features: 32,
+        weights: (0..32 * 18).map(|_| rng.range(0, 7)).collect(),
+        weight_format: WeightFormat::Unsigned(3),
+        bias: (0..32).map(|_| rng.range(-3000, 3000)).collect(),
+        requant: Requant::new((0..32).map(|o| 0.002 + o as f32 * 0.0001).collect(), q8(true, 0)),
+    };
+    let y = b.dense(p, dense)?;
     b.output(y)?;
     Ok(b.finish()?.bytes)
 }
@@ -154,6 +196,7 @@ fn programs() -> Result<Vec<Check>> {
         // Two full 256-input segments and a partial one; 18 and 20 rows.
         ("check-nibbles-u8-600", nibble_dense(600, 20, false, 11)?, None),
         ("check-nibbles-i8-520", nibble_dense(520, 18, true, 12)?, None),
+        ("check-reference-add-avgpool", reference_ops(40)?, None),
     ];
     // Weights by columns: three words of outputs (the last partial), one
     // word, a partial quad, and 600 inputs (more than one part of columns),
