@@ -70,6 +70,12 @@ pub fn discover(dirs: &[PathBuf], filter: Option<&str>) -> Result<Vec<Entry>> {
     Ok(entries.filter(|e| filter.is_none_or(|f| e.model.to_string_lossy().contains(f))).collect())
 }
 
+/// The bundled example model ([`EXAMPLE_MODEL`](crate::cli::EXAMPLE_MODEL)),
+/// prepared.
+pub fn example(root: &Path) -> Result<Prepared> {
+    prepare_entry(&Entry::for_model(&root.join(crate::cli::EXAMPLE_MODEL)))
+}
+
 /// A model ready for devices: program, inputs and the host's outputs.
 #[derive(Debug, Clone)]
 pub struct Prepared {

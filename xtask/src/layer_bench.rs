@@ -129,7 +129,7 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
     let runner = Runner { plugin: Some(&plugin), timeout: seconds(args.timeout) };
     let mut outcomes = Outcomes::new(false);
     let (mut rows, mut sizes) = (Vec::new(), Vec::new());
-    let cnn = cnn_example(root)?;
+    let cnn = catalog::example(root)?;
     for board in &selected {
         outcomes.step(format!("layers on {}", board.name), || {
             let [cnn_loaded, cnn_compiled, cnn_compiled_size] = cnn_builds(root, board, &cnn, &runner)?;
@@ -185,13 +185,6 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
         eprintln!("results: {}", md.display());
     }
     outcomes.finish()
-}
-
-/// The example CNN, prepared on the host.
-fn cnn_example(root: &Path) -> Result<catalog::Prepared> {
-    let entries = catalog::discover(&[root.join("examples")], Some(CNN_EXAMPLE))?;
-    let entry = entries.first().with_context(|| format!("no example {CNN_EXAMPLE}"))?;
-    catalog::prepare_entry(entry)
 }
 
 /// Builds the conv + dense + pool firmwares for `board` (the runtime

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::{catalog, command::ExternalCommand, device, firmware, report::Outcomes};
 
@@ -74,9 +74,7 @@ pub fn run(root: &Path) -> Result<()> {
 
 /// The example CNN's image and compiled source, under `target/lowbit-lint`.
 fn example_compiled(root: &Path) -> Result<(std::path::PathBuf, std::path::PathBuf)> {
-    let entries = catalog::discover(&[root.join("examples")], Some("digits_cnn"))?;
-    let entry = entries.first().context("no example digits_cnn")?;
-    let prepared = catalog::prepare_entry(entry)?;
+    let prepared = catalog::example(root)?;
     let bytes = device::image(&prepared.program, &prepared.inputs, Some(&prepared.facts));
     let image = device::write(&root.join("target/lowbit-lint"), "digits_cnn.lbi", &bytes)?;
     let source = firmware::compile(&prepared.program.lbm, &image.with_extension("rs"))?;
